@@ -38,7 +38,7 @@ def test_split_disjoint_overlap(tmp_path):
     assert len(a & b) == 2 and len(a | b) == 10
 
 def test_data_digits(tmp_path):
-    syncdr('data', 'digits', '--out', tmp_path/'digits', '--n-per-class', '4')
+    syncdr('data', 'digits', '--out', tmp_path/'digits', '--n-per-class', '10')
     for dom in ('mnist', 'optdigits'):
         for split in ('train', 'val', 'test', 'train_cls_disjoint1', 'train_cls_disjoint2'):
             assert read_list(tmp_path/'digits'/f'{dom}_{split}.txt')
