@@ -163,4 +163,10 @@ d = { 'settings': { 'branch': 'main',
                                    'syncdr.test_utils.clustered_embeddings': ( 'test_utils.html#clustered_embeddings',
                                                                                'syncdr/test_utils.py'),
                                    'syncdr.test_utils.make_image_tree': ('test_utils.html#make_image_tree', 'syncdr/test_utils.py'),
-                                   'syncdr.test_utils.tiny_image': ('test_utils.html#tiny_image', 'syncdr/test_utils.py')}}}
+                                   'syncdr.test_utils.tiny_clip_tokenizer': ('test_utils.html#tiny_clip_tokenizer', 'syncdr/test_utils.py'),
+                                   'syncdr.test_utils.tiny_clip_vision': ('test_utils.html#tiny_clip_vision', 'syncdr/test_utils.py'),
+                                   'syncdr.test_utils.tiny_image': ('test_utils.html#tiny_image', 'syncdr/test_utils.py'),
+                                   'syncdr.test_utils.tiny_sd_pipeline': ('test_utils.html#tiny_sd_pipeline', 'syncdr/test_utils.py'),
+                                   'syncdr.test_utils.tiny_text_encoder': ('test_utils.html#tiny_text_encoder', 'syncdr/test_utils.py'),
+                                   'syncdr.test_utils.tiny_unet': ('test_utils.html#tiny_unet', 'syncdr/test_utils.py'),
+                                   'syncdr.test_utils.tiny_vae': ('test_utils.html#tiny_vae', 'syncdr/test_utils.py')}}}
