@@ -13,7 +13,8 @@ from fastcore.script import anno_parser
 from .core import SyncdrError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'main', 'split_tree_cmd', 'split_disjoint_cmd', 'data_digits_cmd', 'train_cmd', 'eval_cmd']
+__all__ = ['COMMANDS', 'TRANSLATE_METHODS', 'command', 'main', 'split_tree_cmd', 'split_disjoint_cmd', 'data_digits_cmd',
+           'train_cmd', 'eval_cmd', 'cut_train_cmd', 'build_translator', 'translate_cmd']
 
 # %% ../nbs/09_cli.ipynb #6d4d22c7
 warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')  # raised by a dependency at import: not the user's concern
@@ -164,3 +165,90 @@ def eval_cmd(run:str=None, # run directory (evaluates its best checkpoint)
     print(report._repr_markdown_())
     dest = atomic_write_json(Path(out)/f'eval_{split}.json', {d: dict(r) for d, r in report.items()})
     print(f'written to {dest}')
+
+# %% ../nbs/09_cli.ipynb #babd59f8
+@command('cut', 'train')
+def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
+                  source:str=None, # domain translated from
+                  target:str=None, # domain translated to
+                  iters:int=None, # training iterations (reference preset: 100,000; small: 300)
+                  out:str=None, # run directory
+                  preset:str='reference', # reference (256 px, 9 blocks, GPU) or small (32 px digits, CPU)
+                  resume:bool=False, # continue the run in --out from its last checkpoint
+                  batch_size:int=None, # images per iteration (preset default)
+                  size:int=None, # crop size (preset default)
+                  source_split:str='train_cls_disjoint1', # source list split
+                  target_split:str='train_cls_disjoint2', # target list split
+                  seed:int=0, workers:int=0, cpu:bool=False, quiet:bool=False):
+    "Train one direction of CUT (unpaired translation) on category-disjoint lists."
+    from syncdr.translate.cut import cut_config, train_cut
+    if out is None: raise SyncdrError('--out is required')
+    if resume: train_cut(None, out, resume=True, show_progress=not quiet); print(f'CUT run {out} resumed'); return
+    if not (lists and source and target): raise SyncdrError('--lists, --source and --target are required')
+    cfg = cut_config(preset, lists=lists, source=source, target=target, iters=iters, batch_size=batch_size, size=size,
+                     load_size=None if size is None else size + size//8, source_split=source_split, target_split=target_split,
+                     seed=seed, workers=workers, cpu=cpu)
+    train_cut(cfg, out, show_progress=not quiet)
+    print(f'CUT run written to {out}')
+
+# %% ../nbs/09_cli.ipynb #17a6746d
+TRANSLATE_METHODS = ('cut', 'img2img', 'ip2p', 'elite')
+
+def build_translator(method:str, model:str|None, target:str, dataset:str|None=None, prompt:str|None=None, steps:int|None=None,
+                     strength:float=0.3, guidance:float|None=None, image_guidance:float=1.2, size:int|None=None,
+                     device=None, dtype:str='auto', faithful_placeholder:bool=False):
+    "A translator by method name, with the reference's defaults."
+    if method not in TRANSLATE_METHODS: raise SyncdrError(f"unknown translation method {method!r}: use {', '.join(TRANSLATE_METHODS)}")
+    if not model: raise SyncdrError(f"--model is required: a CUT run directory, or a local diffusion model folder / cached hub id")
+    if method == 'cut':
+        from syncdr.translate.cut import CUTTranslator
+        return CUTTranslator(model, size=size, device=device)
+    if method == 'img2img':
+        from syncdr.translate.diffusion import Img2ImgTranslator, IMG2IMG_PROMPTS, lookup_prompt
+        return Img2ImgTranslator(model, lookup_prompt(IMG2IMG_PROMPTS, dataset, target, prompt), strength=strength, guidance_scale=guidance or 10.0,
+                                 steps=steps or 50, size=size or 512, device=device, dtype=dtype)
+    if method == 'ip2p':
+        from syncdr.translate.diffusion import InstructPix2PixTranslator, IP2P_INSTRUCTIONS, lookup_prompt
+        return InstructPix2PixTranslator(model, lookup_prompt(IP2P_INSTRUCTIONS, dataset, target, prompt), guidance_scale=guidance or 10.0,
+                                         image_guidance_scale=image_guidance, steps=steps or 50, size=size or 512, device=device, dtype=dtype)
+    from syncdr.translate.elite import ELITETranslator, ELITE_TEMPLATES, lookup_template
+    return ELITETranslator(model, lookup_template(dataset, target, prompt), guidance_scale=guidance or 5.0, steps=steps or 100,
+                           size=size or 512, device=device, dtype=dtype, faithful_placeholder=faithful_placeholder)
+
+@command('translate')
+def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
+                  lists:str=None, # folder with `<domain>_<split>.txt` lists
+                  source:str=None, # domain of the images to translate
+                  target:str=None, # style to translate into
+                  split:str='train_cls_disjoint1', # which list of the source domain
+                  out:str=None, # root of the synthetic trees (writes `<out>/<source>2<target>/...`)
+                  model:str=None, # CUT run directory, or diffusion model folder / cached hub id
+                  dataset:str=None, # domainnet, office_home or cub: picks the reference prompt for the target
+                  prompt:str=None, # your own prompt / instruction / ELITE template (with the placeholder S)
+                  batch_size:int=4, # images per generator call
+                  dtype:str='auto', # auto (half on GPU, fp32 on CPU), fp32, fp16, bf16
+                  shard:str=None, # i/n: this process's share (default: from RANK/WORLD_SIZE)
+                  seed:int=0, # run seed (per-image seeds derive from it)
+                  steps:int=None, # denoising steps (reference: 50; ELITE 100)
+                  strength:float=0.3, # img2img noise strength
+                  guidance:float=None, # text guidance (reference: 10; ELITE 5)
+                  image_guidance:float=1.2, # ip2p image guidance
+                  size:int=None, # generator resolution (512 diffusion, CUT: its training size)
+                  out_size:int=None, # resize outputs to this square size
+                  format:str='same', # same, png or jpg (quality 95)
+                  layout:str='full', # output folders: full (painting2clipart) or letter (p2c)
+                  faithful_placeholder:bool=False, # ELITE: the reference's word-based placeholder index
+                  cpu:bool=False, quiet:bool=False):
+    "Translate every image of a list into the target domain's style (resumable, sharded, per-image seeds)."
+    from syncdr.generate import generate, parse_shard
+    from syncdr.core import default_device
+    if not (method and lists and source and target and out): raise SyncdrError('--method, --lists, --source, --target and --out are required')
+    lst = Path(lists)/f'{source}_{split}.txt'
+    if not lst.is_file(): raise SyncdrError(f"list file not found: {lst}")
+    i, n = parse_shard(shard)
+    device = default_device(cpu=cpu)
+    if device.type == 'cuda' and shard is None and n > 1: device = f"cuda:{int(__import__('os').environ.get('LOCAL_RANK', i))}"
+    tr = build_translator(method, model, target, dataset, prompt, steps, strength, guidance, image_guidance, size, device, dtype, faithful_placeholder)
+    res = generate(tr, lst, out, source, target, seed=seed, batch_size=batch_size, size=out_size, fmt=format, shard=(i, n), layout=layout,
+                   show_progress=not quiet)
+    print(f"{source}->{target}: {res['written']} written, {res['skipped']} already there (shard {i}/{n} of {res['total']} images)")

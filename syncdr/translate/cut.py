@@ -22,7 +22,8 @@ from ..generate import Translator
 
 # %% auto #0
 __all__ = ['CUT_PRESETS', 'BlurDown', 'BlurUp', 'ResBlock', 'CUTGenerator', 'PatchDiscriminator', 'PatchSampler', 'patch_nce',
-           'CUTConfig', 'cut_config', 'CUTModel', 'lsgan', 'cut_step', 'cut_transform', 'train_cut', 'CUTTranslator']
+           'CUTConfig', 'cut_config', 'CUTModel', 'lsgan', 'cut_step', 'cut_transform', 'IterationSampler', 'train_cut',
+           'CUTTranslator']
 
 # %% ../../nbs/translate/02_cut.ipynb #7f399302
 def _binomial(n:int) -> torch.Tensor:
@@ -209,9 +210,13 @@ def cut_transform(cfg:CUTConfig):
     return T.Compose([T.Resize((cfg.load_size, cfg.load_size), interpolation=T.InterpolationMode.BICUBIC), T.RandomCrop(cfg.size),
                       T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize([0.5]*3, [0.5]*3)])
 
-def _infinite(loader):
-    while True:
-        for b in loader: yield b
+class IterationSampler(torch.utils.data.Sampler):
+    "Batches of indices drawn afresh for every iteration from `(seed, iteration)`, so a resumed run sees the same data."
+    def __init__(self, n:int, bs:int, seed:int, start:int, stop:int): self.n, self.bs, self.seed, self.start, self.stop = n, bs, seed, start, stop
+    def __len__(self): return self.stop - self.start
+    def __iter__(self):
+        for it in range(self.start, self.stop):
+            yield torch.randint(self.n, (self.bs,), generator=torch.Generator().manual_seed(self.seed * 1_000_003 + it)).tolist()
 
 def _lr_factor(it:int, cfg:CUTConfig) -> float:
     decay = cfg.decay if cfg.decay is not None else cfg.iters // 2
@@ -237,12 +242,11 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
         st = load_checkpoint(out/'last.pth')
         model.load_state_dict(st['model']); opt_g.load_state_dict(st['opt_g']); opt_d.load_state_dict(st['opt_d'])
         start, log = st['iter'], st['log']
-        set_rng_states(st['rng'])
     else:
         out.mkdir(parents=True, exist_ok=True); atomic_write_json(out/'config.json', asdict(cfg))
-    g = torch.Generator().manual_seed(cfg.seed + start)  # loader order after a resume depends only on seed and iteration
-    dl_a = _infinite(torch.utils.data.DataLoader(ds_a, cfg.batch_size, shuffle=True, drop_last=len(ds_a) >= cfg.batch_size, num_workers=cfg.workers, generator=g))
-    dl_b = _infinite(torch.utils.data.DataLoader(ds_b, cfg.batch_size, shuffle=True, drop_last=len(ds_b) >= cfg.batch_size, num_workers=cfg.workers, generator=g))
+    dl_a, dl_b = (iter(torch.utils.data.DataLoader(ds, batch_sampler=IterationSampler(len(ds), cfg.batch_size, 2*cfg.seed + k, start, cfg.iters),
+                                                    num_workers=cfg.workers)) for k, ds in enumerate((ds_a, ds_b)))
+    if resume: set_rng_states(st['rng'])  # after the loaders: starting their iterators draws from the global RNG
     model.train()
     def save(it):
         save_checkpoint(out/'last.pth', dict(model=model.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(), iter=it, log=log, rng=get_rng_states()))
@@ -252,8 +256,7 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
         for o in (opt_g, opt_d):
             for grp in o.param_groups: grp['lr'] = cfg.lr * _lr_factor(it, cfg)
         (xa, _, _), (xb, _, _) = next(dl_a), next(dl_b)
-        n = min(len(xa), len(xb))
-        losses = cut_step(model, opt_g, opt_d, xa[:n].to(device), xb[:n].to(device))
+        losses = cut_step(model, opt_g, opt_d, xa.to(device), xb.to(device))
         if it % cfg.log_every == 0 or it == cfg.iters - 1: log.append(dict(iter=it, **losses))
         if (it + 1) % cfg.save_every == 0 or it == cfg.iters - 1: save(it + 1)
     return model

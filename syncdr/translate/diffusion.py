@@ -6,6 +6,7 @@ Docs: https://syncdr.github.io/syncdr/translate/diffusion.html.md"""
 
 # %% ../../nbs/translate/01_diffusion.ipynb #84d8115b
 from __future__ import annotations
+import warnings
 from pathlib import Path
 import torch
 from PIL import Image
@@ -58,8 +59,11 @@ def load_pipeline(cls, model:str|Path, device=None, dtype=None, **kwargs):
     device = torch.device(device) if device is not None else default_device()
     model = str(model)
     if not Path(model).exists(): model = MIRRORS.get(model, model)
-    try: pipe = cls.from_pretrained(model, torch_dtype=resolve_dtype(dtype, device), local_files_only=True,
-                                    safety_checker=None, requires_safety_checker=False, **kwargs)
+    try:
+        with warnings.catch_warnings():  # newer diffusers rename `torch_dtype` to `dtype`; older ones know only `torch_dtype`
+            warnings.simplefilter('ignore', FutureWarning)
+            pipe = cls.from_pretrained(model, torch_dtype=resolve_dtype(dtype, device), local_files_only=True,
+                                       safety_checker=None, requires_safety_checker=False, **kwargs)
     except (OSError, ValueError, EnvironmentError) as e:
         raise SyncdrError(f"cannot load {cls.__name__} from {model!r} without downloading: {str(e).splitlines()[0]}") from None
     pipe.set_progress_bar_config(disable=True)
