@@ -211,7 +211,7 @@ def build_translator(method:str, model:str|None, target:str, dataset:str|None=No
         from syncdr.translate.diffusion import InstructPix2PixTranslator, IP2P_INSTRUCTIONS, lookup_prompt
         return InstructPix2PixTranslator(model, lookup_prompt(IP2P_INSTRUCTIONS, dataset, target, prompt), guidance_scale=guidance or 10.0,
                                          image_guidance_scale=image_guidance, steps=steps or 50, size=size or 512, device=device, dtype=dtype)
-    from syncdr.translate.elite import ELITETranslator, ELITE_TEMPLATES, lookup_template
+    from syncdr.translate.elite import ELITETranslator, lookup_template
     return ELITETranslator(model, lookup_template(dataset, target, prompt), guidance_scale=guidance or 5.0, steps=steps or 100,
                            size=size or 512, device=device, dtype=dtype, faithful_placeholder=faithful_placeholder)
 
