@@ -112,6 +112,7 @@ def train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
               train_split2:str='train_cls_disjoint2', # target training split
               val_split:str='val', # validation split (model selection)
               layout:str='full', # synthetic folders: full (painting2clipart) or letter (p2c)
+              syn_ext:str=None, # extension of the translations when it differs from the real images' (e.g. .png)
               precision:str='auto', # auto, fp32, bf16 or fp16
               seed:int=0, # seeds every RNG
               workers:int=0, # data-loading worker processes
@@ -125,7 +126,7 @@ def train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
     cfg = TrainConfig(lists=lists or '', source=source or '', target=target or '', syn_root=syn_root, method=method, arch=arch,
                       weights=weights, dim=dim, epochs=epochs or 15, batch_size=batch_size, lr=lr, k=k, ppp_weight=ppp_weight,
                       symmetric_ppp=symmetric_ppp, bank_init=bank_init, separate_bn=not concat_bn, resize=resize, crop=crop,
-                      train_split1=train_split1, train_split2=train_split2, val_split=val_split, layout=layout,
+                      train_split1=train_split1, train_split2=train_split2, val_split=val_split, layout=layout, syn_ext=syn_ext,
                       seed=seed, workers=workers, precision=precision, cpu=cpu)
     if not lists: raise SyncdrError('--lists is required')
     train(cfg, out, show_progress=not quiet)

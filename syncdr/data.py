@@ -125,12 +125,14 @@ def syn_path(real_path:str|Path, # a real image of domain `source`
              syn_root:str|Path, # root of the synthetic trees
              source:str, target:str, # the real image's domain and the style it is translated into
              layout:str='full', # 'full' (`painting2clipart`) or 'letter' (`p2c`)
-             root:str|Path|None=None) -> Path: # the source domain's root folder (found from the path when None)
+             root:str|Path|None=None, # the source domain's root folder (found from the path when None)
+             ext:str|None=None) -> Path: # file extension of the translations (e.g. '.png'); None: the real image's
     "Where the translation of `real_path` into `target` style lives."
     root = Path(root) if root is not None else domain_root(real_path, source)
     try: rel = Path(real_path).relative_to(root)
     except ValueError: raise SyncdrError(f"{real_path} is not inside the domain root {root}") from None
-    return Path(syn_root)/syn_dir_name(source, target, layout)/rel
+    out = Path(syn_root)/syn_dir_name(source, target, layout)/rel
+    return out.with_suffix(ext) if ext else out
 
 # %% ../nbs/02_data.ipynb #b85ed144
 class PairedDataset(Dataset):
@@ -154,11 +156,12 @@ def paired_training_sets(src_items, # `(path, label)` real source training image
                          source:str, target:str, # domain names
                          syn_root:str|Path, # root of the synthetic trees
                          tfm=None, # training transform (applied independently to both views)
-                         layout:str='full', src_root=None, tgt_root=None, check:bool=True):
+                         layout:str='full', src_root=None, tgt_root=None, check:bool=True,
+                         syn_ext:str|None=None): # extension of the translations when it differs from the real images'
     "The source-style and target-style `PairedDataset`s built from real images and their translations."
     rs, rt = [Path(p) for p, _ in src_items], [Path(p) for p, _ in tgt_items]
-    s2t = [syn_path(p, syn_root, source, target, layout, src_root) for p in rs]
-    t2s = [syn_path(p, syn_root, target, source, layout, tgt_root) for p in rt]
+    s2t = [syn_path(p, syn_root, source, target, layout, src_root, syn_ext) for p in rs]
+    t2s = [syn_path(p, syn_root, target, source, layout, tgt_root, syn_ext) for p in rt]
     if check:  # both sets share the same files: check once, before any training
         check_files_exist(rs + rt, 'real training images')
         check_files_exist(s2t, f'{source}→{target} translations (expected under {Path(syn_root)/syn_dir_name(source, target, layout)})')

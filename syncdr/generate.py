@@ -42,8 +42,7 @@ FORMATS = {'png': ('PNG', '.png', {}), 'jpg': ('JPEG', '.jpg', dict(quality=95, 
 
 def output_path(real:Path, out_root, source:str, target:str, fmt:str='same', layout:str='full', root=None) -> Path:
     "Where the translation of `real` is written."
-    p = syn_path(real, out_root, source, target, layout, root)
-    return p if fmt == 'same' else p.with_suffix(FORMATS[fmt][1])
+    return syn_path(real, out_root, source, target, layout, root, None if fmt == 'same' else FORMATS[fmt][1])
 
 def save_image(img:Image.Image, path:Path):
     "Save atomically in the format given by the file extension (JPEG at quality 95)."

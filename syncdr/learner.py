@@ -243,6 +243,7 @@ class TrainConfig:
     train_split2: str = 'train_cls_disjoint2'
     val_split: str = 'val'
     layout: str = 'full'                   # synthetic folder names: 'full' (painting2clipart) or 'letter' (p2c)
+    syn_ext: str|None = None               # extension of the translations if they differ from the real images' (e.g. '.png')
     seed: int = 0
     workers: int = 0
     precision: str = 'auto'                # auto (bf16/fp16 on GPU, fp32 on CPU), fp32, bf16 or fp16
@@ -283,7 +284,7 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
     src_items, tgt_items = read_list(list_path(cfg, cfg.source, cfg.train_split1)), read_list(list_path(cfg, cfg.target, cfg.train_split2))
     tr, ev = train_transform(cfg.resize, cfg.crop), eval_transform(cfg.resize, cfg.crop)
     if spec['syn']:
-        src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout)
+        src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout, syn_ext=cfg.syn_ext)
         if not spec['ppp']:  # no positive pairs: load only the views
             src_set = DomainDataset([(p, 0) for p in src_set.paths], tr, check=False)
             tgt_set = DomainDataset([(p, 0) for p in tgt_set.paths], tr, check=False)

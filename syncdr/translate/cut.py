@@ -203,7 +203,7 @@ def cut_step(model:CUTModel, opt_g, opt_d, real_a, real_b) -> dict:
     nce_x, nce_y = model.nce(real_a, fake_b) * cfg.lambda_nce, model.nce(real_b, idt_b) * cfg.lambda_nce
     loss_g = loss_gan + 0.5 * (nce_x + nce_y)
     loss_g.backward(); opt_g.step()
-    return dict(D=float(loss_d), G_GAN=float(loss_gan), NCE=float(nce_x), NCE_Y=float(nce_y))
+    return {k: float(v.detach()) for k, v in dict(D=loss_d, G_GAN=loss_gan, NCE=nce_x, NCE_Y=nce_y).items()}
 
 # %% ../../nbs/translate/02_cut.ipynb #17ab8834
 def cut_transform(cfg:CUTConfig):

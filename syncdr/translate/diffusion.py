@@ -54,9 +54,12 @@ def resolve_dtype(dtype:str|torch.dtype|None, device) -> torch.dtype:
     try: return {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}[dtype]
     except KeyError: raise SyncdrError(f"unknown dtype {dtype!r}: use auto, fp32, fp16 or bf16") from None
 
-def load_pipeline(cls, model:str|Path, device=None, dtype=None, **kwargs):
-    "A diffusers pipeline of class `cls` from a local folder or a cached hub id, on `device` in `dtype`."
+def load_pipeline(cls, model, device=None, dtype=None, **kwargs):
+    "A diffusers pipeline of class `cls` from a local folder or a cached hub id (or an already built pipeline), on `device` in `dtype`."
     device = torch.device(device) if device is not None else default_device()
+    if not isinstance(model, (str, Path)):  # a pipeline object (benchmarks, tests)
+        model.set_progress_bar_config(disable=True)
+        return model.to(device, resolve_dtype(dtype, device))
     model = str(model)
     if not Path(model).exists(): model = MIRRORS.get(model, model)
     try:
