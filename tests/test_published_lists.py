@@ -11,10 +11,10 @@ PUBLISHED = {  # SHA-256 of samarth4149/SynCDR @ d272f6f SynCDR/data/{domainnet,
     'Art_train_cls_disjoint2.txt': 'c3573822e13873b97436505bc579c3ccbd8006606ef0f07446865ff3b8963bc1'}
 
 @pytest.mark.parametrize('stem', ['clipart_train', 'Art_train'])
-def test_cli_reproduces_published_disjoint_lists(tmp_path, stem):
+def test_cli_reproduces_published_disjoint_lists(tmp_path, stem, syncdr):
     src = tmp_path/f'{stem}.txt'
     src.write_bytes(gzip.decompress((DATA/f'{stem}.txt.gz').read_bytes()))
-    subprocess.run(['syncdr', 'split', 'disjoint', str(src), '--seed', '44', '--out', str(tmp_path/'out')], check=True, capture_output=True)
+    syncdr('split', 'disjoint', src, '--seed', '44', '--out', tmp_path/'out')
     for k in (1, 2):
         name = f'{stem}_cls_disjoint{k}.txt'
         assert hashlib.sha256((tmp_path/'out'/name).read_bytes()).hexdigest() == PUBLISHED[name]

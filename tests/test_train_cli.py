@@ -3,29 +3,23 @@ import json, subprocess
 from pathlib import Path
 import pytest
 from syncdr.data import read_list, syn_path
-from syncdr.splits import split_tree, split_disjoint
-from syncdr.test_utils import make_image_tree, tiny_image
+from syncdr.test_utils import tiny_image
+from conftest import tiny_lists
 
 TINY = ['--arch', 'tiny', '--dim', '16', '--batch-size', '8', '--k', '20', '--resize', '36', '--crop', '32', '--cpu', '--quiet']
 
-def syncdr(*args, ok=True):
-    r = subprocess.run(['syncdr', *map(str, args)], capture_output=True, text=True)
-    if ok: assert r.returncode == 0, r.stderr
-    return r
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('tiny')
-    root = make_image_tree(tmp/'data', domains=('clipart', 'painting'), n_classes=4, n_per_class=10)
-    split_tree(root, ['clipart', 'painting'], out=tmp/'lists')
-    split_disjoint([tmp/'lists'/'clipart_train.txt', tmp/'lists'/'painting_train.txt'])
+    tiny_lists(tmp)
     for s, t, d in (('clipart', 'painting', 1), ('painting', 'clipart', 0)):
         for p, _ in read_list(tmp/'lists'/f'{s}_train.txt'):
             q = syn_path(p, tmp/'syn', s, t); q.parent.mkdir(parents=True, exist_ok=True)
             tiny_image(int(p.parent.name[-1]), d, 32).save(q)
     return tmp
 
-def test_train_resume_eval(data):
+def test_train_resume_eval(data, syncdr):
     run = data/'run'
     syncdr('train', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting', '--syn-root', data/'syn',
            '--method', 'syncdr', '--epochs', '1', '--out', run, *TINY)
@@ -37,12 +31,12 @@ def test_train_resume_eval(data):
     res = json.loads((run/'eval_test.json').read_text())
     assert set(res) == {'clipart2painting', 'painting2clipart', 'mean'} and 0 <= res['mean']['mAP@all'] <= 1
 
-def test_baseline_eval(data, tmp_path):
+def test_baseline_eval(data, tmp_path, syncdr):
     syncdr('eval', '--arch', 'tiny', '--pooled', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting',
            '--resize', '36', '--crop', '32', '--out', tmp_path, '--cpu')
     assert 'mean' in json.loads((tmp_path/'eval_test.json').read_text())
 
-def test_incomplete_synthetic_set_fails_before_training(data, tmp_path):
+def test_incomplete_synthetic_set_fails_before_training(data, tmp_path, syncdr):
     import shutil
     syn = tmp_path/'syn'; shutil.copytree(data/'syn', syn)
     first = read_list(data/'lists'/'clipart_train_cls_disjoint1.txt')[0][0]

@@ -4,25 +4,19 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from syncdr.data import read_list, syn_path
-from syncdr.splits import split_tree, split_disjoint
-from syncdr.test_utils import make_image_tree, tiny_sd_pipeline
+from syncdr.test_utils import tiny_sd_pipeline
+from conftest import tiny_lists
 
-def syncdr(*args, ok=True):
-    r = subprocess.run(['syncdr', *map(str, args)], capture_output=True, text=True, env={**__import__('os').environ, 'HF_HUB_OFFLINE': '1'})
-    if ok: assert r.returncode == 0, r.stderr
-    return r
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('tr')
-    root = make_image_tree(tmp/'data', domains=('mnist', 'optdigits'), n_classes=4, n_per_class=6)
-    split_tree(root, ['mnist', 'optdigits'], out=tmp/'lists')
-    split_disjoint([tmp/'lists'/'mnist_train.txt', tmp/'lists'/'optdigits_train.txt'])
+    tiny_lists(tmp, ('mnist', 'optdigits'), n_per_class=6)
     return tmp
 
 def outputs(root, s, t): return sorted(p for p in (Path(root)/f'{s}2{t}').rglob('*.png'))
 
-def test_cut_train_then_translate(data):
+def test_cut_train_then_translate(data, syncdr):
     run = data/'cut'
     syncdr('cut', 'train', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--preset', 'small',
            '--iters', '4', '--out', run, '--cpu', '--quiet')
@@ -36,7 +30,7 @@ def test_cut_train_then_translate(data):
     assert sorted(syn_path(p, data/'syn', 'mnist', 'optdigits') for p, _ in items) == outputs(data/'syn', 'mnist', 'optdigits')
     assert '0 written' in syncdr(*args).stdout                          # resumable: nothing left to do
 
-def test_img2img_shards_cover_the_list_once(data, tmp_path):
+def test_img2img_shards_cover_the_list_once(data, tmp_path, syncdr):
     model = tiny_sd_pipeline(tmp_path/'sd', 'img2img')
     base = ('translate', '--method', 'img2img', '--model', model, '--prompt', 'a painting', '--steps', '4', '--size', '32',
             '--lists', data/'lists', '--source', 'optdigits', '--target', 'mnist', '--split', 'train_cls_disjoint2', '--out', tmp_path/'syn',
@@ -49,7 +43,7 @@ def test_img2img_shards_cover_the_list_once(data, tmp_path):
     manifest = json.loads((tmp_path/'syn'/'optdigits2mnist'/'manifest.json').read_text())
     assert manifest['translator'] == 'img2img' and manifest['settings']['strength'] == 0.3
 
-def test_translate_needs_a_prompt_for_unknown_domains(data, tmp_path):
+def test_translate_needs_a_prompt_for_unknown_domains(data, tmp_path, syncdr):
     r = syncdr('translate', '--method', 'ip2p', '--model', tmp_path, '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits',
                '--out', tmp_path/'s', '--cpu', ok=False)
     assert r.returncode != 0 and 'pass --prompt' in r.stderr
