@@ -247,6 +247,9 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
     lst = Path(lists)/f'{source}_{split}.txt'
     if not lst.is_file(): raise SyncdrError(f"list file not found: {lst}")
     i, n = parse_shard(shard)
+    if quiet:
+        from diffusers.utils import logging as dl; from transformers.utils import logging as tl
+        dl.disable_progress_bar(); tl.disable_progress_bar()
     device = default_device(cpu=cpu)
     if device.type == 'cuda' and shard is None and n > 1: device = f"cuda:{int(__import__('os').environ.get('LOCAL_RANK', i))}"
     tr = build_translator(method, model, target, dataset, prompt, steps, strength, guidance, image_guidance, size, device, dtype, faithful_placeholder)
