@@ -13,7 +13,7 @@ from fastai.optimizer import SGD
 from functools import partial
 from syncdr.models import create_embedder
 from syncdr.losses import MemoryBank
-from syncdr.learner import TwoDomainModel, SynCDRLoss, BankCallback, NoValidation
+from syncdr.learner import TwoDomainModel, SynCDRLoss, BankCallback, PPPCallback, NoValidation
 
 class FixedBatches:
     "The same pre-made batches every epoch: times the step, not the data loading."
@@ -29,11 +29,11 @@ def make_batches(steps, bs, size, n_bank, seed=0):
             (torch.randint(0, n_bank, (bs,), generator=g), torch.randint(0, n_bank, (bs,), generator=g)) for _ in range(steps)]
 
 def ours(model, batches, n_bank, dim, k):
-    loss = SynCDRLoss(n_bank, n_bank, dim, k=k, ppp_weight=0.5)
+    loss = SynCDRLoss(n_bank, n_bank, dim, k=k)
     loss.bank_s.fill(torch.randn(n_bank, dim)); loss.bank_t.fill(torch.randn(n_bank, dim)); loss.filled.fill_(True)
     learn = Learner(DataLoaders(FixedBatches(batches), NoValidation(), device=torch.device('cpu')), TwoDomainModel(model),
                     loss_func=loss, opt_func=partial(SGD, mom=0.9, wd=5e-4, decouple_wd=False), lr=0.003,
-                    cbs=[BankCallback(None, None)], train_bn=True)
+                    cbs=[BankCallback(None, None), PPPCallback(0.5)], train_bn=True)
     learn.remove_cb(ProgressCallback); learn.logger = lambda *a, **k: None
     learn.recorder.valid_metrics = False
     t = time.perf_counter(); learn.fit(1); return time.perf_counter() - t

@@ -26,9 +26,9 @@ from .metrics import cross_domain_eval
 
 # %% auto #0
 __all__ = ['METHODS', 'VAL_METRICS', 'method_spec', 'batch_sizes', 'TwoDomainLoader', 'NoValidation', 'TwoDomainModel',
-           'SynCDRLoss', 'embed', 'BankCallback', 'RetrievalEvalCallback', 'CheckpointCallback', 'append_jsonl',
-           'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'check_config', 'build_learner', 'train',
-           'resume', 'load_run_model', 'evaluate', 'KillAt']
+           'SynCDRLoss', 'embed', 'BankCallback', 'PPPCallback', 'RetrievalEvalCallback', 'CheckpointCallback',
+           'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'check_config', 'build_learner',
+           'train', 'resume', 'load_run_model', 'evaluate', 'KillAt']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
@@ -88,19 +88,17 @@ class TwoDomainModel(nn.Module):
 
 # %% ../nbs/08_learner.ipynb #4bd90ffb
 class SynCDRLoss(nn.Module):
-    "Instance discrimination + CDS cross-domain entropy + weighted PPP, with the two memory banks."
-    def __init__(self, n_src:int, n_tgt:int, dim:int, tau:float=0.1, k:int=700, cross:bool=True,
-                 ppp_weight:float=0.0, t_syn:float=1.0, symmetric:bool=False, bank_momentum:float=0.5):
+    "Instance discrimination + CDS cross-domain entropy, with the two memory banks."
+    def __init__(self, n_src:int, n_tgt:int, dim:int, tau:float=0.1, k:int=700, cross:bool=True, bank_momentum:float=0.5):
         super().__init__()
         self.bank_s, self.bank_t = MemoryBank(n_src, dim, bank_momentum), MemoryBank(n_tgt, dim, bank_momentum)
-        self.tau, self.k, self.cross, self.ppp_weight, self.t_syn, self.symmetric = tau, k, cross, ppp_weight, t_syn, symmetric
+        self.tau, self.k, self.cross = tau, k, cross
         self.register_buffer('filled', torch.tensor(False))
         self.parts = {}
     def forward(self, preds, i, j):
         fs, ft = preds[0], preds[1]
         parts = dict(id=(instance_loss(fs, self.bank_s, i, self.tau) + instance_loss(ft, self.bank_t, j, self.tau)) / 2)
         if self.cross: parts['cross'] = cross_domain_entropy(ft, self.bank_s, self.k, self.tau) + cross_domain_entropy(fs, self.bank_t, self.k, self.tau)
-        if self.ppp_weight: parts['ppp'] = self.ppp_weight * (ppp_loss(preds[2], fs, self.t_syn, self.symmetric) + ppp_loss(preds[3], ft, self.t_syn, self.symmetric))
         self.parts = {k: float(v.detach()) for k, v in parts.items()}
         return sum(parts.values())
 
@@ -133,6 +131,19 @@ class BankCallback(Callback):
         lf = self.learn.loss_func
         i, j = self.learn.yb
         lf.bank_s.update(self.learn.pred[0], i); lf.bank_t.update(self.learn.pred[1], j)
+
+# %% ../nbs/08_learner.ipynb #37344ef4
+class PPPCallback(Callback):
+    "Add the weighted synthetic positive-pair loss of the counterpart embeddings to the training loss."
+    order = 5
+    def __init__(self, weight:float=0.5, t_syn:float=1.0, symmetric:bool=False): self.weight, self.t_syn, self.symmetric = weight, t_syn, symmetric
+    def after_loss(self):
+        if not self.learn.training: return
+        fs, ft, cs, ct = self.learn.pred[:4]
+        ppp = self.weight * (ppp_loss(cs, fs, self.t_syn, self.symmetric) + ppp_loss(ct, ft, self.t_syn, self.symmetric))
+        self.learn.loss_grad = self.learn.loss_grad + ppp
+        self.learn.loss = self.learn.loss_grad.clone()
+        self.learn.loss_func.parts['ppp'] = float(ppp.detach())
 
 # %% ../nbs/08_learner.ipynb #bad71a8e
 VAL_METRICS = ('Prec@1', 'Prec@5', 'Prec@15', 'mAP@all')
@@ -299,10 +310,10 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
     bs_s, bs_t = batch_sizes(len(src_set), len(tgt_set), cfg.batch_size)
     train_dl = TwoDomainLoader(src_set, tgt_set, bs_s, bs_t, pairs=bool(spec['ppp']), num_workers=cfg.workers)
     dls = DataLoaders(train_dl, NoValidation(), device=device)
-    ppp_w = spec['ppp'] if cfg.ppp_weight is None else (cfg.ppp_weight if spec['ppp'] else 0.)
-    loss = SynCDRLoss(len(src_set), len(tgt_set), embedder.dim, cfg.tau, cfg.k, spec['cross'], ppp_w, cfg.t_syn, cfg.symmetric_ppp, cfg.bank_momentum)
+    loss = SynCDRLoss(len(src_set), len(tgt_set), embedder.dim, cfg.tau, cfg.k, spec['cross'], cfg.bank_momentum)
     cbs = [BankCallback(bank_src, bank_tgt, num_workers=cfg.workers),
            RetrievalEvalCallback(val_a, val_b, (cfg.source, cfg.target), num_workers=cfg.workers)]
+    if spec['ppp']: cbs.append(PPPCallback(spec['ppp'] if cfg.ppp_weight is None else cfg.ppp_weight, cfg.t_syn, cfg.symmetric_ppp))
     if run_dir is not None: cbs.append(CheckpointCallback(run_dir))
     opt = partial(SGD, mom=cfg.momentum, wd=cfg.wd, decouple_wd=False)
     learn = Learner(dls, TwoDomainModel(embedder, cfg.separate_bn), loss_func=loss, opt_func=opt, lr=cfg.lr, cbs=cbs,
