@@ -200,7 +200,7 @@ def build_translator(method:str, model:str|None, target:str, dataset:str|None=No
                      device=None, dtype:str='auto', faithful_placeholder:bool=False):
     "A translator by method name, with the reference's defaults."
     if method not in TRANSLATE_METHODS: raise SyncdrError(f"unknown translation method {method!r}: use {', '.join(TRANSLATE_METHODS)}")
-    if not model: raise SyncdrError(f"--model is required: a CUT run directory, or a local diffusion model folder / cached hub id")
+    if not model: raise SyncdrError("--model is required: a CUT run directory, or a local diffusion model folder / cached hub id")
     if method == 'cut':
         from syncdr.translate.cut import CUTTranslator
         return CUTTranslator(model, size=size, device=device)

@@ -8,7 +8,6 @@ Docs: https://syncdr.github.io/syncdr/data.html.md"""
 from __future__ import annotations
 import os
 from pathlib import Path
-import torch
 from torch.utils.data import Dataset
 from torchvision import transforms as T
 from PIL import Image

@@ -6,7 +6,7 @@ Docs: https://syncdr.github.io/syncdr/translate/engine.html.md"""
 
 # %% ../nbs/translate/00_engine.ipynb #760bd864
 from __future__ import annotations
-import os, json, zlib, hashlib
+import os, json, hashlib
 from pathlib import Path
 from PIL import Image
 from .core import SyncdrError, atomic_path, atomic_write_json, progress

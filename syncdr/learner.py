@@ -6,7 +6,7 @@ Docs: https://syncdr.github.io/syncdr/learner.html.md"""
 
 # %% ../nbs/08_learner.ipynb #48b16beb
 from __future__ import annotations
-import json, math, os
+import json
 from pathlib import Path
 from functools import partial
 import torch
@@ -209,7 +209,7 @@ def read_metrics(run_dir:str|Path) -> list[dict]:
 
 def plot_curves(run_dir:str|Path):
     "Training loss and validation mean Prec@1 per epoch, saved as `curves.png`."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     rows = read_metrics(run_dir)
     if not rows: return
     fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.6))
@@ -222,7 +222,7 @@ def plot_curves(run_dir:str|Path):
     plt.close(fig)
 
 # %% ../nbs/08_learner.ipynb #96e86c5c
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict, fields
 
 @dataclass
 class TrainConfig:

@@ -6,7 +6,6 @@ Docs: https://syncdr.github.io/syncdr/metrics.html.md"""
 
 # %% ../nbs/05_metrics.ipynb #55379dfd
 from __future__ import annotations
-import math
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch

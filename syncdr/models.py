@@ -24,7 +24,7 @@ def create_backbone(arch:str='resnet50') -> tuple[nn.Module, int]:
     if arch.startswith('timm:'):
         import timm
         try: m = timm.create_model(arch[5:], pretrained=False, num_classes=0)
-        except RuntimeError as e: raise SyncdrError(f"unknown timm architecture {arch[5:]!r}") from None
+        except RuntimeError: raise SyncdrError(f"unknown timm architecture {arch[5:]!r}") from None
         return m, m.num_features
     import torchvision
     try: m = torchvision.models.get_model(arch, weights=None)

@@ -6,7 +6,7 @@ Docs: https://syncdr.github.io/syncdr/translate/cut.html.md"""
 
 # %% ../../nbs/translate/02_cut.ipynb #32423410
 from __future__ import annotations
-import json, math, random
+import json, math
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ from torchvision import transforms as T
 from PIL import Image
 from ..core import (SyncdrError, set_seed, default_device, atomic_write_json, save_checkpoint, load_checkpoint,
                          get_rng_states, set_rng_states, progress)
-from ..data import read_list, DomainDataset
+from ..data import DomainDataset
 from ..generate import Translator
 
 # %% auto #0

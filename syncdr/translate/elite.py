@@ -6,17 +6,15 @@ Docs: https://syncdr.github.io/syncdr/translate/elite.html.md"""
 
 # %% ../../nbs/translate/03_elite.ipynb #af933cf4
 from __future__ import annotations
-import warnings
 from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
 from torchvision import transforms as T
-from PIL import Image
-from ..core import SyncdrError, default_device, save_checkpoint, load_checkpoint, progress, set_seed
+from ..core import SyncdrError, save_checkpoint, load_checkpoint, progress, set_seed
 from ..data import read_list, load_image
 from ..generate import Translator
-from .diffusion import load_pipeline, resolve_dtype
+from .diffusion import load_pipeline
 
 # %% auto #0
 __all__ = ['ELITE_TEMPLATES', 'PLACEHOLDER', 'ELITE_LAYERS', 'CLIP_STATS', 'lookup_template', 'placeholder_index', 'GlobalMapper',
