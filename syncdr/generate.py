@@ -80,13 +80,13 @@ def generate(translator:Translator, # what turns images into the target style
     mine = items[i::n]
     droot = Path(domain_dir) if domain_dir is not None else domain_root(items[0][0], source)
     dests = [output_path(p, out_root, source, target, fmt, layout, droot) for p, _ in mine]
+    todo = [(p, d) for (p, _), d in zip(mine, dests) if not d.exists()]
+    missing = [str(p) for p, _ in todo if not p.is_file()]
+    if missing: raise SyncdrError(f"{len(missing)} of {len(todo)} source images are missing, e.g. {missing[0]}")
     out_dir = Path(out_root)/syn_dir_name(source, target, layout)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_manifest(out_dir/'manifest.json', dict(translator=translator.name, settings=translator.settings(), seed=seed, size=size,
                                                   format=fmt, source=source, target=target, list=str(list_file), shard=f'{i}/{n}'))
-    todo = [(p, d) for (p, _), d in zip(mine, dests) if not d.exists()]
-    missing = [str(p) for p, _ in todo if not p.is_file()]
-    if missing: raise SyncdrError(f"{len(missing)} of {len(todo)} source images are missing, e.g. {missing[0]}")
     batches = [todo[b:b+batch_size] for b in range(0, len(todo), batch_size)]
     for batch in progress(batches, show_progress):
         imgs = [load_image(p) for p, _ in batch]
