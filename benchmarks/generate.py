@@ -57,7 +57,7 @@ def main():
     split_tree(root, ['clipart', 'painting'], out=tmp/'lists'); lst = tmp/'lists'/'clipart_train.txt'
     size = 32 if a.tiny else 512
     make = (lambda: __import__('diffusers').StableDiffusionImg2ImgPipeline.from_pretrained(tiny_sd_pipeline(tmp/'tiny'), safety_checker=None)) if a.tiny else sd15_pipeline
-    half = 'auto' if a.device.startswith('cuda') else 'fp32'
+    half = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if a.device.startswith('cuda') else 'fp32'  # the speed comparison is about half precision; the reference's Img2Img default is fp32
     ref = ReferenceSettings(make(), 'A painting of an object.', size=size, device=a.device, dtype='fp32')
     if a.device.startswith('cuda'):
         from diffusers.models.attention_processor import AttnProcessor

@@ -79,8 +79,8 @@ def main():
     torch.manual_seed(0)
     dim, k = 512, 700
     batches = make_batches(a.steps, a.bs, a.size, a.bank)
-    init = create_embedder(a.arch, dim=dim).state_dict()
-    def fresh(): m = create_embedder(a.arch, dim=dim); m.load_state_dict(init); return m
+    init = create_embedder(a.arch, 'none', dim=dim).state_dict()
+    def fresh(): m = create_embedder(a.arch, 'none', dim=dim); m.load_state_dict(init); return m
     reference(fresh(), batches[:2], a.bank, dim, k); ours(fresh(), batches[:2], a.bank, dim, k)  # warm up
     t_ours, t_ref = [], []
     for _ in range(a.repeats):  # interleaved, so drifts in machine load hit both alike

@@ -6,15 +6,18 @@ Docs: https://syncdr.github.io/syncdr/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #3ffb6cf8
 from __future__ import annotations
-import sys, warnings
+import sys, warnings, argparse
+from dataclasses import fields, MISSING
 from pathlib import Path
 from typing import Annotated
 from fastcore.script import anno_parser
+from fastcore.docments import docments
 from .core import SyncdrError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'TRANSLATE_METHODS', 'command', 'main', 'split_tree_cmd', 'split_disjoint_cmd', 'data_digits_cmd',
-           'train_cmd', 'eval_cmd', 'cut_train_cmd', 'build_translator', 'translate_cmd']
+__all__ = ['COMMANDS', 'REMAP_HELP', 'TRANSLATE_METHODS', 'command', 'main', 'add_config_args', 'split_tree_cmd',
+           'split_disjoint_cmd', 'data_digits_cmd', 'data_lists_cmd', 'train_cmd', 'eval_cmd', 'cut_train_cmd',
+           'build_translator', 'translate_cmd']
 
 # %% ../nbs/09_cli.ipynb #6d4d22c7
 warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')  # raised by a dependency at import: not the user's concern
@@ -22,9 +25,9 @@ warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated') 
 # %% ../nbs/09_cli.ipynb #c779c2ff
 COMMANDS = {}
 
-def command(*words):
+def command(*words, parser=None): # parser: `prog -> argparse.ArgumentParser`, instead of one built from the signature
     "Register a function as the subcommand `syncdr <words...>`."
-    def _reg(f): COMMANDS[words] = f; return f
+    def _reg(f): f.parser = parser; COMMANDS[words] = f; return f
     return _reg
 
 def _fail(prog, msg, code=2):
@@ -42,14 +45,30 @@ def main(argv:list|None=None):
     if key is None:
         if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
         _fail('syncdr', f"unknown command {' '.join(argv[:2])!r}; commands: {', '.join(' '.join(k) for k in COMMANDS)}")
-    prog = 'syncdr ' + ' '.join(key)
-    p = anno_parser(COMMANDS[key], prog=prog)
+    prog, f = 'syncdr ' + ' '.join(key), COMMANDS[key]
+    p = f.parser(prog) if f.parser else anno_parser(f, prog=prog)
     p.error = lambda msg: _fail(prog, msg)
     args = vars(p.parse_args(argv[len(key):]))
     args.pop('pdb', None); args.pop('xtra', None)
-    try: COMMANDS[key](**args)
+    try: f(**args)
     except SyncdrError as e: _fail(prog, str(e), 1)
     return 0
+
+# %% ../nbs/09_cli.ipynb #298a0978
+def _option(name:str) -> str: return '--' + name.replace('_', '-')
+
+def add_config_args(p:argparse.ArgumentParser, cls, skip=()):
+    "One option per field of the dataclass `cls`, its help from the field's comment; options not given stay out of the parsed namespace."
+    docs = docments(cls)
+    for f in fields(cls):
+        if f.name in skip: continue
+        kind = str(f.type).replace(' ', '').split('|')[0]
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        kw = dict(default=argparse.SUPPRESS, help=f"{docs.get(f.name) or f.name} (default: {default})")
+        if kind == 'bool': p.add_argument(_option(f.name), action=argparse.BooleanOptionalAction, **kw)
+        elif kind.startswith('list'): p.add_argument(_option(f.name), action='append', **kw | dict(help=kw['help'] + '; repeatable'))
+        else: p.add_argument(_option(f.name), type={'int': int, 'float': float}.get(kind, str), **kw)
+    return p
 
 # %% ../nbs/09_cli.ipynb #7db674df
 @command('split', 'tree')
@@ -86,53 +105,43 @@ def data_digits_cmd(out:str=None, # folder for images and lists (required)
     for dom, c in materialize_digits(out, size=size, n_per_class=n_per_class, seed=seed).items():
         print(f"{dom}: " + ', '.join(f'{k} {v}' for k, v in c.items()))
 
+# %% ../nbs/09_cli.ipynb #4296055a
+@command('data', 'lists')
+def data_lists_cmd(dataset:Annotated[str, "domainnet, office_home or cub", {'opt': False}],
+                   out:str=None, # folder for `<Domain>_{train,val,test,train_cls_disjoint1,train_cls_disjoint2}.txt`
+                   root:str=None): # your data folder: replaces the lists' `/home/ubuntu/data/` prefix (default: keep it, byte-for-byte)
+    "Write the reference's published lists of a dataset (every domain and split), checked against their SHA-256 digests."
+    from syncdr.datasets import write_published_lists
+    if out is None: raise SyncdrError('--out is required')
+    written = write_published_lists(dataset, out, root=None if root is None else Path(root).absolute())
+    print(f"{len(written)} lists written to {out}")
+
 # %% ../nbs/09_cli.ipynb #77abcc86
-@command('train')
-def train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
-              source:str=None, # source domain (trains on `<source>_<train-split1>`)
-              target:str=None, # target domain (trains on `<target>_<train-split2>`)
-              syn_root:str=None, # root of the synthetic trees (`<S>2<T>/...`); needed by cds+syn and syncdr
-              method:str='syncdr', # cds, cds+syn, syncdr or id
-              arch:str='resnet50', # torchvision name, timm:<name> or tiny
-              weights:str=None, # backbone weights: local file or cached torchvision weight name
-              epochs:int=None, # total epochs (default 15; with --resume: extend to this many)
-              out:str=None, # new run directory
-              resume:str=None, # continue this run directory from its last checkpoint
-              batch_size:int=32, # images per domain and batch
-              lr:float=0.003, # SGD learning rate (constant)
-              dim:int=512, # embedding size
-              k:int=700, # cross-domain neighbours of the entropy loss
-              ppp_weight:float=None, # PPP weight (default: the method's, 0.5 for syncdr)
-              symmetric_ppp:bool=False, # add the real→counterpart PPP direction
-              concat_bn:bool=False, # one concatenated forward pass instead of one per input
-              bank_init:str='eval', # fill banks with the eval (default) or train (reference) transform
-              resize:int=256, # square resize before cropping
-              crop:int=224, # crop size
-              train_split1:str='train_cls_disjoint1', # source training split
-              train_split2:str='train_cls_disjoint2', # target training split
-              val_split:str='val', # validation split (model selection)
-              layout:str='full', # synthetic folders: full (painting2clipart) or letter (p2c)
-              syn_ext:str=None, # extension of the translations when it differs from the real images' (e.g. .png)
-              precision:str='auto', # auto, fp32, bf16 or fp16
-              seed:int=0, # seeds every RNG
-              workers:int=0, # data-loading worker processes
-              cpu:bool=False, # train on the CPU even if a GPU is present
-              quiet:bool=False): # no progress bars
+def _train_parser(prog:str) -> argparse.ArgumentParser:
+    "`syncdr train`'s options: the run directory, resuming, and every `TrainConfig` field."
+    from syncdr.learner import TrainConfig
+    p = argparse.ArgumentParser(prog=prog, description=train_cmd.__doc__)
+    p.add_argument('--out', help='new run directory')
+    p.add_argument('--resume', metavar='RUN', help='continue this run from its last checkpoint (with --epochs: extend it to that many)')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    return add_config_args(p, TrainConfig)
+
+@command('train', parser=_train_parser)
+def train_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
     "Train a SynCDR (or CDS baseline) embedding; writes config.json, metrics.jsonl, last/best.pth, curves.png."
     from syncdr.learner import TrainConfig, train, resume as resume_run
     if resume:
-        resume_run(resume, epochs, show_progress=not quiet); print(f'run {resume} resumed'); return
+        other = sorted(set(settings) - {'epochs'})
+        if other: raise SyncdrError(f"--resume continues a run with its own config.json: only --epochs may be given, not {', '.join(map(_option, other))}")
+        resume_run(resume, settings.get('epochs'), show_progress=not quiet); print(f'run {resume} resumed'); return
     if out is None: raise SyncdrError('--out is required for a new run')
-    cfg = TrainConfig(lists=lists or '', source=source or '', target=target or '', syn_root=syn_root, method=method, arch=arch,
-                      weights=weights, dim=dim, epochs=epochs or 15, batch_size=batch_size, lr=lr, k=k, ppp_weight=ppp_weight,
-                      symmetric_ppp=symmetric_ppp, bank_init=bank_init, separate_bn=not concat_bn, resize=resize, crop=crop,
-                      train_split1=train_split1, train_split2=train_split2, val_split=val_split, layout=layout, syn_ext=syn_ext,
-                      seed=seed, workers=workers, precision=precision, cpu=cpu)
-    if not lists: raise SyncdrError('--lists is required')
-    train(cfg, out, show_progress=not quiet)
+    if not settings.get('lists'): raise SyncdrError('--lists is required')
+    train(TrainConfig(**settings), out, show_progress=not quiet)
     print(f'run written to {out}')
 
 # %% ../nbs/09_cli.ipynb #f8243966
+REMAP_HELP = "OLD=NEW rewrite of an absolute list-path prefix (repeatable), e.g. /home/ubuntu/data=/data"
+
 @command('eval')
 def eval_cmd(run:str=None, # run directory (evaluates its best checkpoint)
              split:str='test', # split to evaluate (`<domain>_<split>.txt`)
@@ -140,10 +149,11 @@ def eval_cmd(run:str=None, # run directory (evaluates its best checkpoint)
              lists:str=None, # lists folder (default: the run's)
              source:str=None, # domain A (default: the run's source)
              target:str=None, # domain B (default: the run's target)
-             arch:str=None, # baseline without a run: architecture
-             weights:str=None, # baseline without a run: backbone weights file
-             pooled:bool=False, # baseline: normalised backbone features, no head (the ImageNet zero-shot baseline)
-             dim:int=512, # baseline head size (ignored with --pooled)
+             remap:Annotated[str, REMAP_HELP, {'action': 'append'}]=None,
+             arch:str=None, # baseline without a run: architecture (torchvision name, timm:<name>, clip:<name>, tiny)
+             weights:str='auto', # baseline: backbone weights (auto: torchvision's ImageNet V1 from the local cache; a file; none)
+             zero_shot:bool=False, # baseline: the frozen encoder's L2-normalised features, no head (the reference's zero-shot rows)
+             dim:int=512, # baseline without --zero-shot: size of a randomly initialised head
              resize:int=None, # square resize (default: the run's, or 256)
              crop:int=None, # centre crop (default: the run's, or 224)
              out:str=None, # where eval_<split>.json goes (default: the run directory, or the current one)
@@ -151,18 +161,19 @@ def eval_cmd(run:str=None, # run directory (evaluates its best checkpoint)
              cpu:bool=False): # evaluate on the CPU
     "Cross-domain retrieval in both directions (Prec@k, P@k, mAP, R-Prec) of a run or a baseline; writes eval_<split>.json."
     from syncdr.learner import load_run_model, evaluate
-    from syncdr.models import create_embedder
+    from syncdr.models import create_embedder, zero_shot_embedder
     from syncdr.core import atomic_write_json, default_device
     if run:
         model, cfg = load_run_model(run, which, cpu=cpu)
-        lists, source, target = lists or cfg.lists, source or cfg.source, target or cfg.target
+        lists, source, target, remap, arch = lists or cfg.lists, source or cfg.source, target or cfg.target, remap or cfg.remap, cfg.arch
         resize, crop, out = resize or cfg.resize, crop or cfg.crop, out or run
     elif arch:
         if not (lists and source and target): raise SyncdrError('a baseline needs --lists, --source and --target')
-        model = create_embedder(arch, weights, dim, pooled=pooled).to(default_device(cpu=cpu))
+        model = zero_shot_embedder(arch, weights) if zero_shot else create_embedder(arch, weights, dim)
+        model = model.to(default_device(cpu=cpu))
         resize, crop, out = resize or 256, crop or 224, out or '.'
-    else: raise SyncdrError('give a --run to evaluate, or an --arch (and --weights) for a baseline')
-    report = evaluate(model, lists, source, target, split, resize, crop, num_workers=workers)
+    else: raise SyncdrError('give a --run to evaluate, or an --arch (with --zero-shot) for a baseline')
+    report = evaluate(model, lists, source, target, split, arch=arch, resize=resize, crop=crop, remap=remap, num_workers=workers)
     print(report._repr_markdown_())
     dest = atomic_write_json(Path(out)/f'eval_{split}.json', {d: dict(r) for d, r in report.items()})
     print(f'written to {dest}')
@@ -180,6 +191,7 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
                   size:int=None, # crop size (preset default)
                   source_split:str='train_cls_disjoint1', # source list split
                   target_split:str='train_cls_disjoint2', # target list split
+                  remap:Annotated[str, REMAP_HELP, {'action': 'append'}]=None,
                   seed:int=0, workers:int=0, cpu:bool=False, quiet:bool=False):
     "Train one direction of CUT (unpaired translation) on category-disjoint lists."
     from syncdr.translate.cut import cut_config, train_cut
@@ -187,7 +199,7 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
     if resume: train_cut(None, out, resume=True, show_progress=not quiet); print(f'CUT run {out} resumed'); return
     if not (lists and source and target): raise SyncdrError('--lists, --source and --target are required')
     cfg = cut_config(preset, lists=lists, source=source, target=target, iters=iters, batch_size=batch_size, size=size,
-                     load_size=None if size is None else size + size//8, source_split=source_split, target_split=target_split,
+                     load_size=None if size is None else size + size//8, source_split=source_split, target_split=target_split, remap=remap,
                      seed=seed, workers=workers, cpu=cpu)
     train_cut(cfg, out, show_progress=not quiet)
     print(f'CUT run written to {out}')
@@ -222,12 +234,13 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
                   source:str=None, # domain of the images to translate
                   target:str=None, # style to translate into
                   split:str='train_cls_disjoint1', # which list of the source domain
+                  remap:Annotated[str, REMAP_HELP, {'action': 'append'}]=None,
                   out:str=None, # root of the synthetic trees (writes `<out>/<source>2<target>/...`)
                   model:str=None, # CUT run directory, or diffusion model folder / cached hub id
                   dataset:str=None, # domainnet, office_home or cub: picks the reference prompt for the target
                   prompt:str=None, # your own prompt / instruction / ELITE template (with the placeholder S)
                   batch_size:int=4, # images per generator call
-                  dtype:str='auto', # auto (half on GPU, fp32 on CPU), fp32, fp16, bf16
+                  dtype:str='auto', # auto (the reference's: fp32 for img2img/ip2p, fp16 for ELITE on a GPU; fp32 on CPU), fp32, fp16, bf16
                   shard:str=None, # i/n: this process's share (default: from RANK/WORLD_SIZE)
                   seed:int=0, # run seed (per-image seeds derive from it)
                   steps:int=None, # denoising steps (reference: 50; ELITE 100)
@@ -236,7 +249,9 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
                   image_guidance:float=1.2, # ip2p image guidance
                   size:int=None, # generator resolution (512 diffusion, CUT: its training size)
                   out_size:int=None, # resize outputs to this square size
-                  format:str='same', # same, png or jpg (quality 95)
+                  format:str='same', # same, png or jpg
+                  jpeg_quality:int=75, # quality of JPEG outputs (75 with 4:2:0 subsampling: PIL's default, as the reference)
+                  limit:int=None, # translate only the first N images of the list (the reference's CUT made only 1000)
                   layout:str='full', # output folders: full (painting2clipart) or letter (p2c)
                   faithful_placeholder:bool=False, # ELITE: the reference's word-based placeholder index
                   cpu:bool=False, quiet:bool=False):
@@ -253,6 +268,6 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
     device = default_device(cpu=cpu)
     if device.type == 'cuda' and shard is None and n > 1: device = f"cuda:{int(__import__('os').environ.get('LOCAL_RANK', i))}"
     tr = build_translator(method, model, target, dataset, prompt, steps, strength, guidance, image_guidance, size, device, dtype, faithful_placeholder)
-    res = generate(tr, lst, out, source, target, seed=seed, batch_size=batch_size, size=out_size, fmt=format, shard=(i, n), layout=layout,
+    res = generate(tr, lst, out, source, target, seed=seed, batch_size=batch_size, size=out_size, fmt=format, shard=(i, n), layout=layout, remap=remap, jpeg_quality=jpeg_quality, limit=limit,
                    show_progress=not quiet)
     print(f"{source}->{target}: {res['written']} written, {res['skipped']} already there (shard {i}/{n} of {res['total']} images)")

@@ -14,9 +14,9 @@ from PIL import Image
 from .core import SyncdrError, first_few, atomic_path
 
 # %% auto #0
-__all__ = ['IMAGENET_STATS', 'parse_list_line', 'read_list', 'write_list', 'train_transform', 'eval_transform', 'load_image',
-           'check_files_exist', 'DomainDataset', 'syn_dir_name', 'domain_root', 'syn_path', 'PairedDataset',
-           'check_counterparts', 'paired_training_sets']
+__all__ = ['IMAGENET_STATS', 'parse_list_line', 'parse_remap', 'read_list', 'write_list', 'train_transform', 'eval_transform',
+           'load_image', 'check_files_exist', 'DomainDataset', 'syn_dir_name', 'domain_root', 'syn_path',
+           'PairedDataset', 'check_counterparts', 'paired_training_sets']
 
 # %% ../nbs/02_data.ipynb #b2b73a17
 def parse_list_line(line:str, src='<list>', lineno:int=0) -> tuple[str, int]:
@@ -28,27 +28,41 @@ def parse_list_line(line:str, src='<list>', lineno:int=0) -> tuple[str, int]:
     except ValueError: raise SyncdrError(f"{src}:{lineno}: malformed line {line.rstrip()!r}: expected '<path> <label>' with an integer label") from None
 
 # %% ../nbs/02_data.ipynb #ac638847
-def _remap(path:str, remap) -> str:
-    if not remap: return path
-    old, new = (str(o).rstrip('/') for o in remap)
-    if path == old or path.startswith(old + '/'): return new + path[len(old):]
+def parse_remap(remap) -> list[tuple[str, str]]:
+    "Prefix rewrites as `(old, new)` pairs, from None, one `(old, new)` pair, `'OLD=NEW'` strings, or a list of those."
+    if not remap: return []
+    if isinstance(remap, str) or (isinstance(remap, tuple) and len(remap) == 2 and all(isinstance(o, (str, os.PathLike)) and '=' not in str(o) for o in remap)):
+        remap = [remap]
+    pairs = []
+    for r in remap:
+        if isinstance(r, str):
+            old, sep, new = r.partition('=')
+            if not sep or not old or not new: raise SyncdrError(f"a remap must look like OLD=NEW (two path prefixes), got {r!r}")
+            r = (old, new)
+        pairs.append(tuple(str(o).rstrip('/') for o in r))
+    return pairs
+
+def _remap(path:str, pairs) -> str:
+    "`path` with the first matching `old` prefix of `pairs` replaced by its `new` one."
+    for old, new in pairs:
+        if path == old or path.startswith(old + '/'): return new + path[len(old):]
     return path
 
 def read_list(path:str|Path, # a `<path> <label>` file
               root:str|Path|None=None, # folder relative paths resolve against (default: the list's folder)
-              remap:tuple|None=None, # `(old_prefix, new_prefix)` applied to absolute paths
+              remap=None, # prefix rewrites of absolute paths: `(old, new)`, `'OLD=NEW'`, or a list of them
               resolve:bool=True, # False: return the path strings exactly as written
              ) -> list[tuple]:
     "Read a `<path> <label>` list as `(path, label)` pairs."
     path = Path(path)
     if not path.is_file(): raise SyncdrError(f"list file not found: {path}")
-    root = Path(root) if root is not None else path.parent
+    root, pairs = Path(root) if root is not None else path.parent, parse_remap(remap)
     items = []
     with open(path) as f:
         for i, line in enumerate(f, 1):
             if not line.strip(): continue
             p, lbl = parse_list_line(line, path, i)
-            if resolve: p = Path(_remap(p, remap)) if os.path.isabs(p) else root/p
+            if resolve: p = Path(_remap(p, pairs)) if os.path.isabs(p) else root/p
             items.append((p, lbl))
     return items
 

@@ -1,4 +1,4 @@
-"""Real handwritten digits in two domains, shipped inside Python wheels, materialised as image files and lists.
+"""Offline datasets shipped inside the package: real handwritten digits in two domains, materialised as image files and lists, and the published SynCDR lists of DomainNet, Office-Home and CUB.
 
 Docs: https://syncdr.github.io/syncdr/datasets.html.md"""
 
@@ -6,14 +6,18 @@ Docs: https://syncdr.github.io/syncdr/datasets.html.md"""
 
 # %% ../nbs/04_datasets.ipynb #febca4a4
 from __future__ import annotations
+import hashlib, tarfile
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from .core import SyncdrError, atomic_path, progress
-from .splits import split_tree, split_disjoint
+from .data import parse_list_line
+from .splits import split_tree, split_disjoint, disjoint_classes, disjoint_lines, published_file
 
 # %% auto #0
-__all__ = ['DIGIT_DOMAINS', 'load_digit_domain', 'materialize_digits']
+__all__ = ['DIGIT_DOMAINS', 'PUBLISHED_DOMAINS', 'PUBLISHED_SPLITS', 'PUBLISHED_PREFIX', 'load_digit_domain',
+           'materialize_digits', 'published_domains', 'shipped_lists', 'published_digests', 'check_digest',
+           'published_lists', 'reroot', 'write_published_lists']
 
 # %% ../nbs/04_datasets.ipynb #64dfe44f
 def load_digit_domain(name:str, size:int=32) -> tuple[np.ndarray, np.ndarray]:
@@ -52,3 +56,62 @@ def materialize_digits(out:str|Path, # folder for the image tree and the lists
     counts = split_tree(out, DIGIT_DOMAINS, out=out, preset=preset, seed=seed, classes=[str(c) for c in range(10)])
     split_disjoint([out/f'{d}_train.txt' for d in DIGIT_DOMAINS], seed=disjoint_seed)
     return counts
+
+# %% ../nbs/04_datasets.ipynb #407879df
+PUBLISHED_DOMAINS = {'domainnet': ('clipart', 'painting', 'sketch'), 'office_home': ('Art', 'Clipart', 'Product', 'Real'),
+                     'cub': ('Real', 'Painting')}
+PUBLISHED_SPLITS = ('train', 'val', 'test', 'train_cls_disjoint1', 'train_cls_disjoint2')
+PUBLISHED_PREFIX = '/home/ubuntu/data/'
+
+def published_domains(dataset:str) -> tuple[str, ...]:
+    "The domains of a published dataset."
+    if dataset not in PUBLISHED_DOMAINS: raise SyncdrError(f"unknown published dataset {dataset!r}: use {', '.join(map(repr, PUBLISHED_DOMAINS))}")
+    return PUBLISHED_DOMAINS[dataset]
+
+def shipped_lists(dataset:str) -> dict[str, str]:
+    "The shipped train/val/test lists of `dataset` as `{file name: text}`."
+    published_domains(dataset)
+    with published_file(f'{dataset}.tar.xz').open('rb') as f, tarfile.open(fileobj=f, mode='r:xz') as tf:
+        return {m.name: tf.extractfile(m).read().decode() for m in tf.getmembers()}
+
+def published_digests() -> dict[str, str]:
+    "SHA-256 of every published list, keyed `<dataset>/<file name>`."
+    return {name: digest for digest, name in (l.split() for l in published_file('SHA256SUMS').read_text().splitlines())}
+
+# %% ../nbs/04_datasets.ipynb #b6942ca5
+def _disjoint(lists:dict, domains) -> dict[str, str]:
+    "The category-disjoint lists of each domain, regenerated from its train list with the seed-44 rule."
+    train = {d: [parse_list_line(l) for l in lists[f'{d}_train.txt'].splitlines()] for d in domains}
+    groups = disjoint_classes([l for items in train.values() for _, l in items], seed=44)
+    return {f'{d}_train_cls_disjoint{k}.txt': ''.join(disjoint_lines(train[d], g)) for d in domains for k, g in enumerate(groups, 1)}
+
+def check_digest(key:str, # `<dataset>/<file name>`
+                 text:str, # the list's content
+                 digests:dict) -> str: # `published_digests()`
+    "Return `text` if its SHA-256 is the published one for `key`; raise otherwise."
+    got, want = hashlib.sha256(text.encode()).hexdigest(), digests.get(key)
+    if got != want: raise SyncdrError(f"{key}: SHA-256 {got} does not match the published {want or '(none listed)'}")
+    return text
+
+def published_lists(dataset:str) -> dict[str, str]:
+    "Every published list of `dataset` as `{file name: text}`, the disjoint ones regenerated, all checked by SHA-256."
+    domains, digests = published_domains(dataset), published_digests()
+    lists = shipped_lists(dataset)
+    lists |= _disjoint(lists, domains)
+    return {n: check_digest(f'{dataset}/{n}', lists[n], digests) for n in (f'{d}_{s}.txt' for d in domains for s in PUBLISHED_SPLITS)}
+
+def reroot(text:str, root:str|Path) -> str:
+    "Replace the published `/home/ubuntu/data/` prefix of every line of `text` by `root`."
+    new = str(root).rstrip('/') + '/'
+    return ''.join(new + l.removeprefix(PUBLISHED_PREFIX) for l in text.splitlines(keepends=True))
+
+def write_published_lists(dataset:str, # 'domainnet', 'office_home' or 'cub'
+                          out:str|Path, # folder for the `<Domain>_<split>.txt` lists
+                          root:str|Path|None=None, # replaces the `/home/ubuntu/data/` prefix (None: keep it)
+                         ) -> list[Path]:
+    "Write every published list of `dataset` to `out`, each checked by SHA-256; return the files written."
+    lists, written = published_lists(dataset), []
+    for name, text in lists.items():
+        with atomic_path(Path(out)/name) as tmp: tmp.write_bytes((text if root is None else reroot(text, root)).encode())
+        written.append(Path(out)/name)
+    return written

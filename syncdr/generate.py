@@ -13,7 +13,8 @@ from .core import SyncdrError, atomic_path, atomic_write_json, progress
 from .data import read_list, load_image, syn_path, syn_dir_name, domain_root
 
 # %% auto #0
-__all__ = ['FORMATS', 'Translator', 'image_seed', 'parse_shard', 'output_path', 'save_image', 'generate']
+__all__ = ['FORMATS', 'JPEG_QUALITY', 'Translator', 'image_seed', 'parse_shard', 'output_path', 'image_format', 'save_image',
+           'generate']
 
 # %% ../nbs/translate/00_engine.ipynb #8970b0fe
 class Translator:
@@ -38,23 +39,28 @@ def parse_shard(shard:str|tuple|None) -> tuple[int, int]:
     return i, n
 
 # %% ../nbs/translate/00_engine.ipynb #ea5dee6d
-FORMATS = {'png': ('PNG', '.png', {}), 'jpg': ('JPEG', '.jpg', dict(quality=95, subsampling=0))}
+FORMATS = {'png': ('PNG', '.png'), 'jpg': ('JPEG', '.jpg')}
+JPEG_QUALITY = 75  # PIL's default quality, which the reference's `img.save('....jpg')` used
 
 def output_path(real:Path, out_root, source:str, target:str, fmt:str='same', layout:str='full', root=None) -> Path:
     "Where the translation of `real` is written."
     return syn_path(real, out_root, source, target, layout, root, None if fmt == 'same' else FORMATS[fmt][1])
 
-def save_image(img:Image.Image, path:Path):
-    "Save atomically in the format given by the file extension (JPEG at quality 95)."
-    ext = path.suffix.lower()
-    fmt, _, kw = FORMATS['jpg'] if ext in ('.jpg', '.jpeg') else FORMATS['png'] if ext == '.png' else (None, None, {})
-    with atomic_path(path) as tmp: img.convert('RGB').save(tmp, format=fmt or Image.registered_extensions().get(ext, 'PNG'), **kw)
+def image_format(path:str|Path) -> str:
+    "PIL's format name for a file's extension (PNG for unknown ones)."
+    return Image.registered_extensions().get(Path(path).suffix.lower(), 'PNG')
+
+def save_image(img:Image.Image, path:str|Path,
+               jpeg_quality:int=JPEG_QUALITY): # JPEG quality, with PIL's default chroma subsampling (4:2:0); 75 is what the reference wrote
+    "Save atomically in the format given by the file extension."
+    fmt = image_format(path)
+    with atomic_path(Path(path)) as tmp: img.convert('RGB').save(tmp, format=fmt, **(dict(quality=jpeg_quality) if fmt == 'JPEG' else {}))
 
 # %% ../nbs/translate/00_engine.ipynb #5cdf8e2a
 def _check_manifest(path:Path, manifest:dict):
     if path.exists():
         old = json.loads(path.read_text())
-        diff = {k: (old.get(k), v) for k, v in manifest.items() if k not in ('list', 'shard') and old.get(k) != v}
+        diff = {k: (old.get(k), v) for k, v in manifest.items() if k not in ('list', 'shard', 'limit') and old.get(k) != v}
         if diff: raise SyncdrError(f"{path.parent} was generated with other settings ({', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in diff.items())}): use another --out or remove it")
     atomic_write_json(path, manifest)
 
@@ -66,17 +72,22 @@ def generate(translator:Translator, # what turns images into the target style
              batch_size:int=4,
              size:int|None=None, # resize outputs to size×size (None: the translator's size)
              fmt:str='same', # 'same' (keep the extension), 'png' or 'jpg'
+             jpeg_quality:int=JPEG_QUALITY, # quality of JPEG outputs (75: PIL's default, as the reference)
              shard=None, # 'i/n'; None: from RANK/WORLD_SIZE, else everything
+             limit:int|None=None, # only the first `limit` images of the list (None: all)
              layout:str='full', # 'full' (painting2clipart) or 'letter' (p2c)
              root:str|Path|None=None, # lists' relative paths resolve against this
-             remap:tuple|None=None, # `(old, new)` prefix remap of absolute list paths
+             remap:tuple|None=None, # prefix remap of absolute list paths, passed to `read_list` (e.g. `(old, new)`)
              domain_dir:str|Path|None=None, # the source domain's root folder (found from the paths when None)
              show_progress:bool=True) -> dict:
     "Translate every image of `list_file` (this shard's part) that has no output yet; return counts."
     if fmt != 'same' and fmt not in FORMATS: raise SyncdrError(f"unknown output format {fmt!r}: use same, png or jpg")
+    if not 1 <= jpeg_quality <= 100: raise SyncdrError(f"JPEG quality must be between 1 and 100, got {jpeg_quality}")
+    if limit is not None and limit < 1: raise SyncdrError(f"limit must be at least 1, got {limit}")
     i, n = parse_shard(shard)
     items = read_list(list_file, root=root, remap=remap)
     if not items: raise SyncdrError(f"{list_file} lists no images")
+    items = items[:limit]
     mine = items[i::n]
     droot = Path(domain_dir) if domain_dir is not None else domain_root(items[0][0], source)
     dests = [output_path(p, out_root, source, target, fmt, layout, droot) for p, _ in mine]
@@ -85,8 +96,10 @@ def generate(translator:Translator, # what turns images into the target style
     if missing: raise SyncdrError(f"{len(missing)} of {len(todo)} source images are missing, e.g. {missing[0]}")
     out_dir = Path(out_root)/syn_dir_name(source, target, layout)
     out_dir.mkdir(parents=True, exist_ok=True)
+    jpeg = any(image_format(d) == 'JPEG' for d in dests)
     _check_manifest(out_dir/'manifest.json', dict(translator=translator.name, settings=translator.settings(), seed=seed, size=size,
-                                                  format=fmt, source=source, target=target, list=str(list_file), shard=f'{i}/{n}'))
+                                                  format=fmt, jpeg_quality=jpeg_quality if jpeg else None, source=source, target=target,
+                                                  list=str(list_file), shard=f'{i}/{n}', limit=limit))
     batches = [todo[b:b+batch_size] for b in range(0, len(todo), batch_size)]
     for batch in progress(batches, show_progress):
         imgs = [load_image(p) for p, _ in batch]
@@ -94,5 +107,5 @@ def generate(translator:Translator, # what turns images into the target style
         outs = translator.translate(imgs, seeds)
         if len(outs) != len(batch): raise SyncdrError(f"{translator.name} returned {len(outs)} images for a batch of {len(batch)}")
         for img, (_, d) in zip(outs, batch):
-            save_image(img.resize((size, size), Image.BICUBIC) if size else img, d)
+            save_image(img.resize((size, size), Image.BICUBIC) if size else img, d, jpeg_quality)
     return dict(total=len(items), shard=len(mine), written=len(todo), skipped=len(mine) - len(todo))

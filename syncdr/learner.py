@@ -19,29 +19,49 @@ from fastai.data.core import DataLoaders
 from fastai.optimizer import SGD
 from .core import (SyncdrError, set_seed, default_device, atomic_write_json, atomic_path, save_checkpoint,
                          load_checkpoint, get_rng_states, set_rng_states, progress)
-from .data import read_list, DomainDataset, paired_training_sets, train_transform, eval_transform
-from .models import create_embedder
+from .data import read_list, parse_remap, DomainDataset, paired_training_sets
+from .models import create_embedder, backbone_transforms
 from .losses import MemoryBank, instance_loss, cross_domain_entropy, ppp_loss
 from .metrics import cross_domain_eval
 
 # %% auto #0
-__all__ = ['METHODS', 'VAL_METRICS', 'method_spec', 'batch_sizes', 'TwoDomainLoader', 'NoValidation', 'TwoDomainModel',
+__all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'batch_sizes', 'TwoDomainLoader', 'NoValidation', 'TwoDomainModel',
            'SynCDRLoss', 'embed', 'BankCallback', 'PPPCallback', 'RetrievalEvalCallback', 'CheckpointCallback',
-           'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'check_config', 'build_learner',
-           'train', 'resume', 'load_run_model', 'evaluate', 'KillAt']
+           'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'run_spec', 'check_config',
+           'build_learner', 'train', 'resume', 'load_run_model', 'evaluate', 'KillAt']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
-    'cds':     dict(syn=False, cross=True,  ppp=0.0),   # CDS baseline, real category-disjoint data only
-    'cds+syn': dict(syn=True,  cross=True,  ppp=0.0),   # CDS on real ∪ synthetic, no positive pairs
-    'syncdr':  dict(syn=True,  cross=True,  ppp=0.5),   # SynCDR: CDS + synthetic data + PPP (weight 0.5 per side)
-    'id':      dict(syn=False, cross=False, ppp=0.0),   # instance discrimination only
+    'cds':     dict(syn=False, cross=True,  ppp_weight=0.0),   # CDS baseline, real category-disjoint data only
+    'cds+syn': dict(syn=True,  cross=True,  ppp_weight=0.0),   # CDS on real ∪ synthetic, no positive pairs
+    'syncdr':  dict(syn=True,  cross=True,  ppp_weight=0.5),   # SynCDR: CDS + synthetic data + PPP (weight 0.5 per side)
+    'id':      dict(syn=False, cross=False, ppp_weight=0.0),   # instance discrimination only
 }
 
-def method_spec(method:str) -> dict:
-    "The data and loss switches of a training method."
-    if method not in METHODS: raise SyncdrError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
-    return METHODS[method]
+def _flag(name, value):
+    if name == 'ppp_weight': return f'--ppp-weight {value:g}'
+    return f"--{'' if value else 'no-'}{name}"
+
+def resolve_method(method:str|None=None, # a preset of METHODS; None: combine the switches freely (default syncdr)
+                   syn:bool|None=None, # train on real ∪ synthetic data
+                   cross:bool|None=None, # add the cross-domain entropy
+                   ppp_weight:float|None=None) -> dict: # weight of the positive-pair loss (0: none)
+    "The `syn`, `cross` and `ppp_weight` switches of a run: a preset refined by explicit switches that agree with it."
+    given = {k: v for k, v in dict(syn=syn, cross=cross, ppp_weight=ppp_weight).items() if v is not None}
+    if method is None:
+        spec = dict(syn=True, cross=True) | given
+        spec.setdefault('ppp_weight', METHODS['syncdr']['ppp_weight'] if spec['syn'] else 0.0)
+    else:
+        if method not in METHODS: raise SyncdrError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+        spec = dict(METHODS[method])
+        clash = [k for k, v in given.items() if bool(v) != bool(spec[k])]
+        if clash: raise SyncdrError(f"--method {method} is {', '.join(_flag(k, v) for k, v in spec.items())}; "
+                                    f"{' '.join(_flag(k, given[k]) for k in clash)} contradicts it: drop --method and combine the switches")
+        spec |= given
+    if spec['ppp_weight'] < 0: raise SyncdrError(f"--ppp-weight must be >= 0, got {spec['ppp_weight']}")
+    if spec['ppp_weight'] > 0 and not spec['syn']:
+        raise SyncdrError("PPP ties each real image to its translation: --ppp-weight > 0 needs synthetic data (--syn with --syn-root)")
+    return spec
 
 # %% ../nbs/08_learner.ipynb #75b86f62
 def batch_sizes(n_src:int, n_tgt:int, bs:int=32) -> tuple[int, int]:
@@ -110,7 +130,7 @@ def embed(model:nn.Module, ds, bs:int=100, device=None, num_workers:int=0, show_
     was_training = model.training
     model.eval()
     embs, labels = [], []
-    for x, y, _ in progress(DataLoader(ds, bs, num_workers=num_workers), show_progress):
+    for x, y, _ in progress(DataLoader(ds, bs, num_workers=num_workers, generator=torch.Generator()), show_progress):
         embs.append(model(x.to(device)).float().cpu()); labels.append(torch.as_tensor(y))
     model.train(was_training)
     return torch.cat(embs), torch.cat(labels)
@@ -149,10 +169,11 @@ class PPPCallback(Callback):
 VAL_METRICS = ('Prec@1', 'Prec@5', 'Prec@15', 'mAP@all')
 
 class RetrievalEvalCallback(Callback):
-    "Cross-domain retrieval on the validation sets after every epoch, logged beside the training loss."
+    "Cross-domain retrieval on the validation sets (and optionally the test sets) after every epoch, logged beside the training loss."
     order = Recorder.order + 5  # after the Recorder prepares its log, before the progress table prints it
-    def __init__(self, val_a, val_b, names=('A', 'B'), bs:int=100, num_workers:int=0):
-        self.val_a, self.val_b, self.names, self.bs, self.nw = val_a, val_b, names, bs, num_workers
+    def __init__(self, val_a, val_b, names=('A', 'B'), bs:int=100, num_workers:int=0,
+                 test:tuple|None=None): # `(test_a, test_b)`: also score the test split, for logging only
+        self.val_a, self.val_b, self.names, self.bs, self.nw, self.test = val_a, val_b, names, bs, num_workers, test
     def _cols(self):
         a, b = self.names
         return [f'{d} {m}' for d in (f'{a}2{b}', f'{b}2{a}') for m in VAL_METRICS] + ['mean Prec@1']
@@ -160,10 +181,12 @@ class RetrievalEvalCallback(Callback):
         rec = self.learn.recorder
         rec.metric_names = rec.metric_names[:-1] + self._cols() + rec.metric_names[-1:] if rec.add_time else rec.metric_names + self._cols()
     def before_validate(self): raise CancelValidException()
-    def after_validate(self):
+    def _report(self, a, b):
         emb = self.learn.model.embedder
-        self.learn.val_report = rep = cross_domain_eval(*embed(emb, self.val_a, self.bs, num_workers=self.nw),
-                                                        *embed(emb, self.val_b, self.bs, num_workers=self.nw), names=self.names)
+        return cross_domain_eval(*embed(emb, a, self.bs, num_workers=self.nw), *embed(emb, b, self.bs, num_workers=self.nw), names=self.names)
+    def after_validate(self):
+        self.learn.val_report = rep = self._report(self.val_a, self.val_b)
+        self.learn.test_report = self._report(*self.test) if self.test else None
         flat = rep.flat()
         self.learn.recorder.log += [flat[c] for c in self._cols()]
 
@@ -189,8 +212,9 @@ class CheckpointCallback(Callback):
         rep = getattr(self.learn, 'val_report', None)
         metric = rep['mean']['Prec@1'] if rep is not None else -1.0
         if metric > self.best: self.best, self.best_epoch = metric, epoch
+        test = getattr(self.learn, 'test_report', None)
         row = dict(epoch=epoch, train_loss=self.loss_sum / max(self.n, 1), **self.learn.loss_func.parts,
-                   **(rep.flat() if rep is not None else {}))
+                   **(rep.flat() if rep is not None else {}), **({f'test {k}': v for k, v in test.flat().items()} if test else {}))
         state = self.state(epoch)
         if self.best_epoch == epoch: save_checkpoint(self.run_dir/'best.pth', state)
         save_checkpoint(self.run_dir/'last.pth', state)
@@ -221,44 +245,49 @@ def plot_curves(run_dir:str|Path):
     with atomic_path(Path(run_dir)/'curves.png') as tmp: fig.savefig(tmp, format='png', dpi=80)
     plt.close(fig)
 
-# %% ../nbs/08_learner.ipynb #96e86c5c
-from dataclasses import dataclass, asdict, fields
+# %% ../nbs/08_learner.ipynb #4bcac3ae
+from dataclasses import dataclass, asdict, fields, field
 
+# %% ../nbs/08_learner.ipynb #96e86c5c
 @dataclass
 class TrainConfig:
-    "Every setting of a SynCDR training run (defaults: the reference's)."
+    "Every setting of a SynCDR training run; the defaults are the reference's."
     lists: str = ''                        # folder with `<domain>_<split>.txt` lists
     source: str = ''                       # source domain (trains on `<source>_<train_split1>`)
     target: str = ''                       # target domain (trains on `<target>_<train_split2>`)
-    syn_root: str|None = None              # root of the synthetic trees (`<S>2<T>/...`)
-    method: str = 'syncdr'                 # cds, cds+syn, syncdr or id
-    arch: str = 'resnet50'                 # torchvision name, 'timm:<name>' or 'tiny'
-    weights: str|None = None               # backbone weights: local file or cached torchvision weight name
-    dim: int = 512                         # embedding size
-    epochs: int = 15
-    batch_size: int = 32                   # per domain
-    lr: float = 0.003
-    momentum: float = 0.9
-    wd: float = 5e-4
-    tau: float = 0.1                       # bank temperature
-    k: int = 700                           # cross-domain neighbours
-    t_syn: float = 1.0                     # PPP temperature
-    ppp_weight: float|None = None          # None: the method's (0.5 for syncdr)
-    symmetric_ppp: bool = False
-    bank_momentum: float = 0.5
-    bank_init: str = 'eval'                # fill banks with the 'eval' transform (or 'train': the reference)
+    syn_root: str|None = None              # root of the synthetic trees (`<S>2<T>/...`), needed with synthetic data
+    method: str|None = None                # preset: syncdr, cds+syn, cds or id (none given: the switches below, default syncdr)
+    syn: bool|None = None                  # train on real ∪ synthetic data (default: the method's)
+    cross: bool|None = None                # add CDS's cross-domain entropy (default: the method's)
+    ppp_weight: float|None = None          # positive-pair loss weight per side, 0 for none (default: the method's; syncdr 0.5)
+    symmetric_ppp: bool = False            # also the real→counterpart PPP direction (not in the reference)
+    arch: str = 'resnet50'                 # torchvision name, timm:<name>, clip:<open_clip name> or tiny
+    weights: str = 'auto'                  # backbone weights: auto (torchvision's ImageNet V1 from the local cache), a file, or none
+    dim: int = 512                         # embedding size (head output)
+    epochs: int = 15                       # training epochs
+    batch_size: int = 32                   # images per domain and batch
+    lr: float = 0.003                      # SGD learning rate (constant)
+    momentum: float = 0.9                  # SGD momentum
+    wd: float = 5e-4                       # weight decay (L2, on every parameter)
+    tau: float = 0.1                       # memory-bank temperature (the reference's --nce-t)
+    bank_momentum: float = 0.5             # memory-bank update momentum (the reference's --nce-m)
+    k: int = 700                           # cross-domain neighbours of the entropy loss
+    t_syn: float = 1.0                     # PPP temperature (the reference's --T_syn)
+    bank_init: str = 'train'               # fill the banks with the train transform (reference) or the eval one
     separate_bn: bool = True               # one forward pass per input (reference) or one concatenated pass
-    resize: int = 256
-    crop: int = 224
-    train_split1: str = 'train_cls_disjoint1'
-    train_split2: str = 'train_cls_disjoint2'
-    val_split: str = 'val'
-    layout: str = 'full'                   # synthetic folder names: 'full' (painting2clipart) or 'letter' (p2c)
-    syn_ext: str|None = None               # extension of the translations if they differ from the real images' (e.g. '.png')
-    seed: int = 0
-    workers: int = 0
-    precision: str = 'auto'                # auto (bf16/fp16 on GPU, fp32 on CPU), fp32, bf16 or fp16
-    cpu: bool = False
+    resize: int = 256                      # square resize before cropping
+    crop: int = 224                        # crop size
+    train_split1: str = 'train_cls_disjoint1'  # source training split
+    train_split2: str = 'train_cls_disjoint2'  # target training split
+    val_split: str = 'val'                 # validation split (model selection)
+    test_split: str|None = None            # also log this split's metrics every epoch (never used to select a model)
+    remap: list[str] = field(default_factory=list)  # OLD=NEW rewrites of absolute list-path prefixes
+    layout: str = 'full'                   # synthetic folder names: full (painting2clipart) or letter (p2c)
+    syn_ext: str|None = None               # extension of the translations when it differs from the real images' (e.g. .png)
+    seed: int = 0                          # seeds every random number generator
+    workers: int = 0                       # data-loading worker processes
+    precision: str = 'auto'                # auto (fp16 autocast on GPU as the reference, fp32 on CPU), fp32, bf16 or fp16
+    cpu: bool = False                      # train on the CPU even if a GPU is present
 
     @classmethod
     def from_json(cls, path):
@@ -268,56 +297,64 @@ class TrainConfig:
 # %% ../nbs/08_learner.ipynb #a910776b
 def list_path(cfg:TrainConfig, domain:str, split:str) -> Path: return Path(cfg.lists)/f'{domain}_{split}.txt'
 
-def check_config(cfg:TrainConfig):
-    "Raise on settings that cannot work, before any expensive step."
-    spec = method_spec(cfg.method)
+def run_spec(cfg:TrainConfig) -> dict:
+    "The run's resolved `syn`, `cross` and `ppp_weight` switches."
+    return resolve_method(cfg.method, cfg.syn, cfg.cross, cfg.ppp_weight)
+
+def check_config(cfg:TrainConfig) -> dict:
+    "Raise on settings that cannot work, before any expensive step; return the resolved switches."
+    spec = run_spec(cfg)
     if not cfg.source or not cfg.target: raise SyncdrError("both a source and a target domain are needed")
     if cfg.bank_init not in ('eval', 'train'): raise SyncdrError(f"bank_init must be 'eval' or 'train', not {cfg.bank_init!r}")
-    if cfg.precision not in ('auto', 'fp32', 'bf16', 'fp16'): raise SyncdrError(f"unknown precision {cfg.precision!r}")
-    need = [list_path(cfg, cfg.source, cfg.train_split1), list_path(cfg, cfg.target, cfg.train_split2),
-            list_path(cfg, cfg.source, cfg.val_split), list_path(cfg, cfg.target, cfg.val_split)]
-    missing = [str(p) for p in need if not p.is_file()]
+    if cfg.precision not in ('auto', 'fp32', 'bf16', 'fp16'): raise SyncdrError(f"unknown precision {cfg.precision!r}: use auto, fp32, bf16 or fp16")
+    parse_remap(cfg.remap)
+    splits = [(cfg.source, cfg.train_split1), (cfg.target, cfg.train_split2), (cfg.source, cfg.val_split), (cfg.target, cfg.val_split)]
+    if cfg.test_split: splits += [(cfg.source, cfg.test_split), (cfg.target, cfg.test_split)]
+    missing = [str(list_path(cfg, d, s)) for d, s in splits if not list_path(cfg, d, s).is_file()]
     if missing: raise SyncdrError(f"list file(s) not found: {', '.join(missing)}")
-    if spec['syn'] and not cfg.syn_root: raise SyncdrError(f"method {cfg.method!r} trains on synthetic data: pass a synthetic root (--syn-root)")
+    if spec['syn'] and not cfg.syn_root: raise SyncdrError("this run trains on synthetic data: pass a synthetic root (--syn-root), or --no-syn / --method cds")
     if spec['syn'] and not Path(cfg.syn_root).is_dir(): raise SyncdrError(f"synthetic root not found: {cfg.syn_root}")
     return spec
 
 def _precision(cfg, device):
+    "The reference's fp16 autocast on a GPU, fp32 on the CPU, unless the config names one."
     if cfg.precision != 'auto': return cfg.precision
-    if device.type != 'cuda': return 'fp32'
-    return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    return 'fp16' if device.type == 'cuda' else 'fp32'
+
+def _domain_pair(cfg, split, tfm):
+    "The source and target datasets of a validation or test split."
+    return tuple(DomainDataset.from_list(list_path(cfg, d, split), tfm, remap=cfg.remap) for d in (cfg.source, cfg.target))
 
 def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:bool=True) -> Learner:
     "A fastai `Learner` for `cfg`: datasets, loaders, model, banks, loss and callbacks."
     spec = check_config(cfg)
     set_seed(cfg.seed)
     device = default_device(cpu=cfg.cpu)
-    src_items, tgt_items = read_list(list_path(cfg, cfg.source, cfg.train_split1)), read_list(list_path(cfg, cfg.target, cfg.train_split2))
-    tr, ev = train_transform(cfg.resize, cfg.crop), eval_transform(cfg.resize, cfg.crop)
+    src_list, tgt_list = list_path(cfg, cfg.source, cfg.train_split1), list_path(cfg, cfg.target, cfg.train_split2)
+    src_items, tgt_items = read_list(src_list, remap=cfg.remap), read_list(tgt_list, remap=cfg.remap)
+    tr, ev = backbone_transforms(cfg.arch, cfg.resize, cfg.crop)
     if spec['syn']:
         src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout, syn_ext=cfg.syn_ext)
-        if not spec['ppp']:  # no positive pairs: load only the views
+        if not spec['ppp_weight']:  # no positive pairs: load only the views
             src_set = DomainDataset([(p, 0) for p in src_set.paths], tr, check=False)
             tgt_set = DomainDataset([(p, 0) for p in tgt_set.paths], tr, check=False)
-    else:
-        src_set = DomainDataset(src_items, tr, name=str(list_path(cfg, cfg.source, cfg.train_split1)))
-        tgt_set = DomainDataset(tgt_items, tr, name=str(list_path(cfg, cfg.target, cfg.train_split2)))
+    else: src_set, tgt_set = DomainDataset(src_items, tr, name=str(src_list)), DomainDataset(tgt_items, tr, name=str(tgt_list))
     bank_tfm = ev if cfg.bank_init == 'eval' else tr
     bank_src, bank_tgt = (DomainDataset([(p, 0) for p in ds.paths], bank_tfm, check=False) for ds in (src_set, tgt_set))
-    val_a = DomainDataset.from_list(list_path(cfg, cfg.source, cfg.val_split), ev)
-    val_b = DomainDataset.from_list(list_path(cfg, cfg.target, cfg.val_split), ev)
+    val = _domain_pair(cfg, cfg.val_split, ev)
+    test = _domain_pair(cfg, cfg.test_split, ev) if cfg.test_split else None
     embedder = create_embedder(cfg.arch, cfg.weights, cfg.dim)
     bs_s, bs_t = batch_sizes(len(src_set), len(tgt_set), cfg.batch_size)
-    train_dl = TwoDomainLoader(src_set, tgt_set, bs_s, bs_t, pairs=bool(spec['ppp']), num_workers=cfg.workers)
+    train_dl = TwoDomainLoader(src_set, tgt_set, bs_s, bs_t, pairs=bool(spec['ppp_weight']), num_workers=cfg.workers)
     dls = DataLoaders(train_dl, NoValidation(), device=device)
     loss = SynCDRLoss(len(src_set), len(tgt_set), embedder.dim, cfg.tau, cfg.k, spec['cross'], cfg.bank_momentum)
     cbs = [BankCallback(bank_src, bank_tgt, num_workers=cfg.workers),
-           RetrievalEvalCallback(val_a, val_b, (cfg.source, cfg.target), num_workers=cfg.workers)]
-    if spec['ppp']: cbs.append(PPPCallback(spec['ppp'] if cfg.ppp_weight is None else cfg.ppp_weight, cfg.t_syn, cfg.symmetric_ppp))
+           RetrievalEvalCallback(*val, (cfg.source, cfg.target), num_workers=cfg.workers, test=test)]
+    if spec['ppp_weight']: cbs.append(PPPCallback(spec['ppp_weight'], cfg.t_syn, cfg.symmetric_ppp))
     if run_dir is not None: cbs.append(CheckpointCallback(run_dir))
-    opt = partial(SGD, mom=cfg.momentum, wd=cfg.wd, decouple_wd=False)
+    opt = partial(SGD, mom=cfg.momentum, wd=cfg.wd, decouple_wd=False)  # L2 added to the gradient, as torch.optim.SGD
     learn = Learner(dls, TwoDomainModel(embedder, cfg.separate_bn), loss_func=loss, opt_func=opt, lr=cfg.lr, cbs=cbs,
-                    path=run_dir or '.', train_bn=True)
+                    path=run_dir or '.', train_bn=True, wd_bn_bias=True)  # decay BatchNorm and bias parameters too, as the reference
     learn.recorder.valid_metrics = False
     prec = _precision(cfg, device)
     if prec == 'bf16': learn.to_bf16()
@@ -373,20 +410,21 @@ def load_run_model(run:str|Path, which:str='best', cpu:bool=False):
     run = Path(run)
     if not (run/'config.json').is_file(): raise SyncdrError(f"not a run directory: {run} (config.json missing)")
     cfg = TrainConfig.from_json(run/'config.json')
-    model = create_embedder(cfg.arch, None, cfg.dim)
+    model = create_embedder(cfg.arch, 'none', cfg.dim)  # every weight comes from the checkpoint
     path = run/f'{which}.pth'
     try: model.load_state_dict(load_checkpoint(path)['model'])
     except RuntimeError as e: raise SyncdrError(f"{path} does not match architecture {cfg.arch!r}: {str(e).splitlines()[0]}") from None
     return model.to(default_device(cpu=cpu or cfg.cpu)), cfg
 
 def evaluate(model:nn.Module, lists:str|Path, source:str, target:str, split:str='test',
-             resize:int=256, crop:int=224, bs:int=100, num_workers:int=0, show_progress:bool=False):
+             arch:str='resnet50', # picks the backbone's evaluation transform (ImageNet's, or CLIP's for clip:<name>)
+             resize:int=256, crop:int=224, remap=None, bs:int=100, num_workers:int=0, show_progress:bool=False):
     "Cross-domain retrieval report of `model` on `<source>_<split>` and `<target>_<split>`, both directions."
-    ev = eval_transform(resize, crop)
-    a = DomainDataset.from_list(Path(lists)/f'{source}_{split}.txt', ev)
-    b = DomainDataset.from_list(Path(lists)/f'{target}_{split}.txt', ev)
+    ev = backbone_transforms(arch, resize, crop)[1]
+    a, b = (DomainDataset.from_list(Path(lists)/f'{d}_{split}.txt', ev, remap=remap) for d in (source, target))
     return cross_domain_eval(*embed(model, a, bs, num_workers=num_workers, show_progress=show_progress),
                              *embed(model, b, bs, num_workers=num_workers, show_progress=show_progress), names=(source, target))
+
 
 # %% ../nbs/08_learner.ipynb #ad4dec43
 class KillAt(Callback):

@@ -15,7 +15,10 @@ import torch.nn.functional as F
 __all__ = ['RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport', 'cross_domain_eval']
 
 # %% ../nbs/05_metrics.ipynb #1b8ee260
-def _normalize(x): return F.normalize(torch.as_tensor(x).float(), dim=-1)
+def _normalize(x):
+    "L2-normalised rows, in float64 if given float64, else float32."
+    x = torch.as_tensor(x)
+    return F.normalize(x.double() if x.dtype == torch.float64 else x.float(), dim=-1)
 
 def _sort_rows_into(out, src):
     np.copyto(out, src); out.sort(axis=1)
@@ -23,7 +26,7 @@ def _sort_rows_into(out, src):
 def _sorted_values(sims, buf=None):
     "Each row of `sims` sorted ascending (values only): NumPy's SIMD sort on CPU threads (into `buf`), torch on GPU."
     if sims.device.type != 'cpu': return sims.sort(dim=1).values
-    out = buf[:len(sims)] if buf is not None else np.empty(tuple(sims.shape), np.float32)
+    out = buf[:len(sims)] if buf is not None else np.empty(tuple(sims.shape), sims.numpy().dtype)
     src, n = sims.numpy(), min(torch.get_num_threads(), len(sims))
     blocks = [slice(p[0], p[-1]+1) for p in np.array_split(np.arange(len(sims)), n)]
     with ThreadPoolExecutor(n) as ex: list(ex.map(lambda b: _sort_rows_into(out[b], src[b]), blocks))  # the sort releases the GIL
@@ -42,7 +45,7 @@ def _relevant_ranks(q, ql, g, gl, chunk_elems:int=2**24):
     counts = torch.bincount(gl, minlength=n_cls)
     starts, by_label = counts.cumsum(0) - counts, torch.argsort(gl, stable=True)
     chunk, big = max(1, chunk_elems // max(1, len(g))), len(g) + 1
-    buf = np.empty((min(chunk, len(q)), len(g)), np.float32) if q.device.type == 'cpu' else None
+    buf = np.empty((min(chunk, len(q)), len(g)), q.numpy().dtype) if q.device.type == 'cpu' else None
     for s in range(0, len(q), chunk):
         lc = ql[s:s+chunk]
         n_rel = counts[lc]

@@ -1,4 +1,4 @@
-"""Backbones by name, the L2-normalised embedder, and weight loading that never downloads.
+"""Backbones by name (torchvision, timm, CLIP, tiny), the L2-normalised embedder, and weight loading that never downloads.
 
 Docs: https://syncdr.github.io/syncdr/models.html.md"""
 
@@ -11,16 +11,51 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import SyncdrError
+from .data import train_transform, eval_transform
 
 # %% auto #0
-__all__ = ['create_backbone', 'Embedder', 'load_state', 'load_backbone_weights', 'create_embedder']
+__all__ = ['TinyNet', 'clip_visual', 'create_backbone', 'Embedder', 'resolve_weights', 'load_state', 'load_backbone_weights',
+           'create_embedder', 'backbone_transforms', 'zero_shot_embedder']
+
+# %% ../nbs/06_models.ipynb #acabd479
+class TinyNet(nn.Sequential):
+    "Two strided convolutions and global average pooling: images → `2*width`-d features, fast on a CPU."
+    def __init__(self, width:int=8): # channels of the first convolution
+        super().__init__(nn.Conv2d(3, width, 3, stride=2, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
+                         nn.Conv2d(width, 2*width, 3, stride=2, padding=1), nn.BatchNorm2d(2*width), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.num_features = 2*width
+
+# %% ../nbs/06_models.ipynb #a676a727
+def _open_clip():
+    "The `open_clip` module, or an error saying how to install it."
+    try: import open_clip
+    except ImportError: raise SyncdrError("clip: architectures need open_clip: pip install open-clip-torch") from None
+    return open_clip
+
+def _clip_config(name:str) -> dict:
+    "open_clip's config of model `name`; an error naming it when open_clip does not know it."
+    oc = _open_clip()
+    if name not in oc.list_models(): raise SyncdrError(f"unknown open_clip model {name!r} in 'clip:{name}': open_clip.list_models() names them")
+    return oc.get_model_config(name)
+
+def clip_visual(name:str, # an open_clip model name, e.g. 'ViT-B-32' or 'RN50'
+                weights:str|Path|None=None # a local file of open_clip weights for the whole model; None: random init
+               ) -> tuple[nn.Module, int]:
+    "The visual tower of open_clip model `name` and its embedding size, built without any download."
+    cfg = _clip_config(name)
+    if weights is not None and not Path(weights).is_file(): raise SyncdrError(f"weights file not found: {weights}")
+    try: model = _open_clip().create_model(name, pretrained=str(weights) if weights else None, pretrained_image=False, pretrained_text=False)
+    except Exception as e: raise SyncdrError(f"cannot load open_clip weights for {name} from {weights}: {str(e).splitlines()[0]}") from None
+    return model.visual, cfg['embed_dim']
 
 # %% ../nbs/06_models.ipynb #04729a9b
+def _unknown(arch:str) -> str: return f"unknown architecture {arch!r}: a torchvision model name, 'timm:<name>', 'clip:<open_clip name>' or 'tiny'"
+
 def create_backbone(arch:str='resnet50') -> tuple[nn.Module, int]:
     "A randomly initialised backbone returning pooled features, and its feature size."
-    if arch == 'tiny':
-        from syncdr.test_utils import TinyEmbedder
-        m = TinyEmbedder(); return m.body, m.head.in_features
+    if arch == 'tiny': m = TinyNet(); return m, m.num_features
+    if arch.startswith('clip:'): return clip_visual(arch[5:])
     if arch.startswith('timm:'):
         import timm
         try: m = timm.create_model(arch[5:], pretrained=False, num_classes=0)
@@ -28,7 +63,7 @@ def create_backbone(arch:str='resnet50') -> tuple[nn.Module, int]:
         return m, m.num_features
     import torchvision
     try: m = torchvision.models.get_model(arch, weights=None)
-    except ValueError: raise SyncdrError(f"unknown architecture {arch!r}: a torchvision model name, 'timm:<name>' or 'tiny'") from None
+    except ValueError: raise SyncdrError(_unknown(arch)) from None
     return _strip_classifier(m, arch)
 
 def _strip_classifier(m, arch):
@@ -52,31 +87,84 @@ class Embedder(nn.Module):
         self.dim = dim or feat_dim
     def forward(self, x): return F.normalize(self.head(self.backbone(x)), dim=-1)
 
+# %% ../nbs/06_models.ipynb #09721f8c
+_LEGACY_FILES = {'resnet50-0676ba61.pth': ('resnet50-19c8e357.pth',)}  # the reference's file of the same V1 weights
+
+def _torchvision_weight(arch:str, name:str):
+    "torchvision's weight entry `name` of `arch`."
+    import torchvision
+    try: members = torchvision.models.get_model_weights(arch).__members__
+    except ValueError: raise SyncdrError(_unknown(arch)) from None
+    if name not in members: raise SyncdrError(f"{arch} has no torchvision weights named {name!r} (it has {', '.join(members)}): pass --weights with one of those, a FILE, or none")
+    return members[name]
+
+def _cached_torchvision_weights(arch:str, name:str) -> Path:
+    "The hub-cache file of torchvision's `name` weights for `arch`; an error saying where to put it when absent."
+    url = _torchvision_weight(arch, name).url
+    folder, fname = Path(torch.hub.get_dir())/'checkpoints', Path(url).name
+    legacy = _LEGACY_FILES.get(fname, ())
+    for f in (fname, *legacy):
+        if (folder/f).is_file(): return folder/f
+    also = f" (or the older {', '.join(legacy)} there)" if legacy else ''
+    raise SyncdrError(f"{arch} {name} weights are not in the torch hub cache, and syncdr never downloads: download {url} "
+                      f"to {folder/fname}{also}, or pass --weights FILE, or --weights none to start from random weights")
+
+def _timm_hint(name:str) -> str:
+    "Why 'auto' fails for timm model `name`, and where its weights can be found."
+    import timm
+    if not timm.is_model(name): raise SyncdrError(f"unknown timm architecture {name!r}")
+    cfg = timm.models.get_pretrained_cfg(name)
+    where = f" (e.g. model.safetensors from https://huggingface.co/{cfg.hf_hub_id})" if cfg and cfg.hf_hub_id else ''
+    return f"timm:{name} has no automatic weights, and syncdr never downloads: pass --weights FILE{where}, or --weights none to start from random weights"
+
+def _clip_hint(name:str) -> str:
+    "Why 'auto' fails for CLIP model `name`, and which open_clip weights fit it."
+    oc, quick = _open_clip(), _clip_config(name).get('quick_gelu', False)
+    cfgs = {t: oc.get_pretrained_cfg(name, t) for t in oc.list_pretrained_tags_by_model(name)}
+    tags = [t for t, c in cfgs.items() if c.get('quick_gelu', False) == quick]
+    hubs = [cfgs[t]['hf_hub'].rstrip('/') for t in tags if cfgs[t].get('hf_hub')]
+    where = f" (e.g. open_clip_pytorch_model.bin from https://huggingface.co/{hubs[0]}; tags: {', '.join(tags[:6])})" if hubs else ''
+    return f"clip:{name} has no automatic weights, and syncdr never downloads: pass --weights FILE of open_clip weights{where}, or --weights none to start from random weights"
+
+def _auto_weights(arch:str) -> Path|None:
+    "What `weights='auto'` means for `arch`: ImageNet V1 for torchvision, none for `tiny`, an error for timm and CLIP."
+    if arch == 'tiny': return None
+    if arch.startswith('timm:'): raise SyncdrError(_timm_hint(arch[5:]))
+    if arch.startswith('clip:'): raise SyncdrError(_clip_hint(arch[5:]))
+    return _cached_torchvision_weights(arch, 'IMAGENET1K_V1')
+
+def resolve_weights(arch:str, # as for `create_backbone`
+                    weights:str|Path|None='auto' # 'auto', 'none' (or None), a local file, or a cached torchvision weight name
+                   ) -> Path|None: # the file to load; None for random init
+    "The local file `weights` stands for with `arch`; an error saying how to get it when it is missing."
+    if weights is None or str(weights).lower() == 'none': return None
+    if str(weights).lower() == 'auto': return _auto_weights(arch)
+    path = Path(weights)
+    if path.is_file(): return path
+    if arch != 'tiny' and ':' not in arch and not path.suffix and len(path.parts) == 1: return _cached_torchvision_weights(arch, str(weights))
+    raise SyncdrError(f"weights file not found: {path}")
+
 # %% ../nbs/06_models.ipynb #d71f927e
 _CLASSIFIER_KEYS = ('fc.', 'classifier.', 'heads.', 'head.')
 
-def _cached_torchvision_weights(arch:str, name:str) -> Path:
-    "Path of torchvision's `name` weights for `arch` in the hub cache; error if they are not there."
-    import torchvision
-    try: w = torchvision.models.get_model_weights(arch)[name]
-    except (KeyError, ValueError): raise SyncdrError(f"{name!r} is neither a file nor a torchvision weight name of {arch!r}") from None
-    path = Path(torch.hub.get_dir())/'checkpoints'/Path(w.url).name
-    if not path.is_file(): raise SyncdrError(f"{arch} {name} weights are not cached at {path}; download {w.url} there or pass --weights FILE (syncdr never downloads)")
-    return path
+def _read(path:str|Path):
+    "The object saved in `path`, by safetensors or by `torch.save` (tensors and plain containers only)."
+    if str(path).endswith('.safetensors'):
+        from safetensors.torch import load_file
+        return load_file(path)
+    return torch.load(path, map_location='cpu', weights_only=True)
 
 def load_state(path:str|Path) -> dict:
     "A state dict from a checkpoint file (tensors only), unwrapped from common containers."
-    try: sd = torch.load(path, map_location='cpu', weights_only=True)
+    try: sd = _read(path)
     except FileNotFoundError: raise SyncdrError(f"weights file not found: {path}") from None
     except Exception as e: raise SyncdrError(f"cannot load weights from {path}: {e}") from None
     for key in ('state_dict', 'model', 'net'):
         if isinstance(sd, dict) and isinstance(sd.get(key), dict): sd = sd[key]
     return {k.removeprefix('module.'): v for k, v in sd.items() if torch.is_tensor(v)}
 
-def load_backbone_weights(backbone:nn.Module, weights:str|Path, arch:str|None=None):
-    "Load backbone weights from a file (or a cached torchvision weight name), skipping classifier keys."
-    path = Path(weights)
-    if not path.exists() and arch and not str(weights).endswith(('.pth', '.pt', '.bin', '.safetensors')): path = _cached_torchvision_weights(arch, str(weights))
+def load_backbone_weights(backbone:nn.Module, path:str|Path) -> nn.Module:
+    "Load backbone weights from a file, skipping classifier keys; fail naming the file when they don't fit."
     sd = {k.removeprefix('backbone.'): v for k, v in load_state(path).items()}
     own = backbone.state_dict()
     usable = {k: v for k, v in sd.items() if not k.startswith(_CLASSIFIER_KEYS) and k in own}
@@ -90,11 +178,30 @@ def load_backbone_weights(backbone:nn.Module, weights:str|Path, arch:str|None=No
     backbone.load_state_dict(usable, strict=False)
     return backbone
 
-def create_embedder(arch:str='resnet50', # torchvision name, 'timm:<name>' or 'tiny'
-                    weights:str|Path|None=None, # backbone weights: a local file or a cached torchvision weight name
-                    dim:int=512, # embedding size (head output)
+def create_embedder(arch:str='resnet50', # torchvision name, 'timm:<name>', 'clip:<open_clip name>' or 'tiny'
+                    weights:str|Path|None='auto', # 'auto' (ImageNet V1 from the hub cache), 'none', a local file, or a cached torchvision weight name
+                    dim:int=512, # embedding size, the head's output (CLIP towers have no head)
                     pooled:bool=False) -> Embedder: # no head: normalised backbone features (zero-shot baseline)
-    "An L2-normalised embedder; backbone weights from a local file only."
+    "An L2-normalised embedder; backbone weights from local files only."
+    path = resolve_weights(arch, weights)
+    if arch.startswith('clip:'): return Embedder(*clip_visual(arch[5:], path), None)
     bb, feat = create_backbone(arch)
-    if weights is not None: load_backbone_weights(bb, weights, arch)
+    if path: load_backbone_weights(bb, path)
     return Embedder(bb, feat, None if pooled else dim)
+
+# %% ../nbs/06_models.ipynb #a1fbd073
+def backbone_transforms(arch:str, # as for `create_backbone`
+                        resize:int=256, # square resize before cropping (ImageNet transforms only)
+                        crop:int=224): # crop size (ImageNet transforms only)
+    "`(train, eval)` image transforms for `arch`: open_clip's own for `clip:` towers, the reference's ImageNet ones otherwise."
+    if not arch.startswith('clip:'): return train_transform(resize, crop), eval_transform(resize, crop)
+    size = _clip_config(arch[5:])['vision_cfg']['image_size']
+    from open_clip.transform import PreprocessCfg, image_transform_v2
+    cfg = PreprocessCfg(size=size)
+    return image_transform_v2(cfg, is_train=True), image_transform_v2(cfg, is_train=False)
+
+# %% ../nbs/06_models.ipynb #f783ce1e
+def zero_shot_embedder(arch:str='resnet50', # as for `create_backbone`
+                       weights:str|Path|None='auto') -> Embedder: # as for `create_embedder`
+    "The frozen, headless, L2-normalised embedder of a pretrained backbone, in eval mode: a retrieval baseline."
+    return create_embedder(arch, weights, pooled=True).eval().requires_grad_(False)

@@ -6,42 +6,62 @@ Docs: https://syncdr.github.io/syncdr/splits.html.md"""
 
 # %% ../nbs/03_splits.ipynb #aad01ee7
 from __future__ import annotations
-import zlib
+import json, zlib
+from functools import cache
+from importlib import resources
 from pathlib import Path
 import numpy as np
 from .core import SyncdrError, atomic_write_text
 from .data import read_list, write_list
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'split_counts', 'split_tree', 'disjoint_classes', 'disjoint_lines', 'split_disjoint', 'write_lines']
+__all__ = ['IMAGE_EXTS', 'split_counts', 'published_file', 'published_classes', 'split_tree', 'disjoint_classes',
+           'disjoint_lines', 'split_disjoint', 'write_lines']
 
 # %% ../nbs/03_splits.ipynb #5532a338
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
 
 def split_counts(n:int, preset:str='domainnet') -> tuple[int, int, int]:
     "Train/val/test counts of a class with `n` images under a reference rounding `preset`."
-    if preset in ('domainnet', 'cub'): tr, va = n//2, (7*n)//10 - n//2
-    elif preset == 'office_home': tr, va = n - n//2, (2*n)//10
+    if preset in ('domainnet', 'cub'): tr, va = int(0.5*n), int(0.7*n) - int(0.5*n)
+    elif preset == 'office_home': tr, va = n - int(0.5*n), int(0.2*n)
     else: raise SyncdrError(f"unknown split preset {preset!r}: use 'domainnet', 'cub' or 'office_home'")
     return tr, va, n - tr - va
 
 # %% ../nbs/03_splits.ipynb #1df70a7b
-def _class_dirs(root:Path, domains) -> list[str]:
+def published_file(name:str):
+    "A file shipped in the package's `published` folder."
+    return resources.files('syncdr')/'published'/name
+
+@cache
+def _class_orders() -> dict: return json.loads(published_file('classes.json').read_text())
+
+def published_classes(dataset:str) -> list[str]:
+    "Class-folder names of a published dataset (`domainnet`, `office_home` or `cub`) in label order."
+    orders = _class_orders()
+    if dataset not in orders: raise SyncdrError(f"unknown published dataset {dataset!r}: use {', '.join(map(repr, orders))}")
+    return list(orders[dataset])
+
+# %% ../nbs/03_splits.ipynb #5ab0e78c
+def _class_dirs(root:Path, domains, preset:str) -> list[str]:
+    "Class folders in label order: `preset`'s published order when the tree has all its classes, else sorted."
     names = {p.name for d in domains for p in (root/d).iterdir() if p.is_dir()}
+    published = _class_orders().get(preset)
+    if published and set(published) <= names: return list(published)
     return sorted(names, key=lambda s: (s.casefold(), s))
 
 def split_tree(root:str|Path, # tree `<root>/<domain>/<class>/<file>`
                domains, # domain folder names
                out:str|Path|None=None, # where `<domain>_{train,val,test}.txt` go (default: `root`)
-               preset:str='domainnet', # rounding rule: 'domainnet', 'cub' or 'office_home'
+               preset:str='domainnet', # rounding rule and published class order: 'domainnet', 'cub' or 'office_home'
                seed:int=0, # shuffles files within each class
-               classes=None) -> dict: # class folder names in label order (default: sorted case-insensitively)
+               classes=None) -> dict: # class folder names in label order (default: published order, else sorted)
     "Write seeded per-class train/val/test lists for each domain; return the counts."
     root, out = Path(root), Path(out or root)
     missing = [d for d in domains if not (root/d).is_dir()]
     if missing: raise SyncdrError(f"domain folder(s) not found under {root}: {', '.join(missing)}")
     split_counts(0, preset)  # validate the preset before touching any file
-    classes = list(classes or _class_dirs(root, domains))
+    classes = list(classes or _class_dirs(root, domains, preset))
     counts = {}
     for dom in domains:
         splits = {'train': [], 'val': [], 'test': []}

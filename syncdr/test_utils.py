@@ -13,10 +13,11 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
+from .models import TinyNet
 
 # %% auto #0
-__all__ = ['tiny_image', 'make_image_tree', 'TinyEmbedder', 'clustered_embeddings', 'tiny_clip_tokenizer', 'tiny_text_encoder',
-           'tiny_unet', 'tiny_vae', 'tiny_sd_pipeline', 'tiny_clip_vision']
+__all__ = ['tiny_image', 'make_image_tree', 'TinyEmbedder', 'tiny_clip_name', 'clustered_embeddings', 'tiny_clip_tokenizer',
+           'tiny_text_encoder', 'tiny_unet', 'tiny_vae', 'tiny_sd_pipeline', 'tiny_clip_vision']
 
 # %% ../nbs/01_test_utils.ipynb #4a7144d5
 _STYLES = {0: dict(bg=(240, 240, 240), fg=(30, 30, 200)),    # "clipart": light background, blue ink
@@ -62,15 +63,23 @@ def make_image_tree(root:str|Path=None, # where to write; a new temporary folder
 
 # %% ../nbs/01_test_utils.ipynb #3b43fa76
 class TinyEmbedder(nn.Module):
-    "A tiny CNN that maps images to L2-normalised `dim`-d embeddings."
+    "`TinyNet` with a linear head: images → L2-normalised `dim`-d embeddings."
     def __init__(self, dim:int=16, width:int=8):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(3, width, 3, stride=2, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.Conv2d(width, 2*width, 3, stride=2, padding=1), nn.BatchNorm2d(2*width), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.head = nn.Linear(2*width, dim)
+        self.body, self.head = TinyNet(width), nn.Linear(2*width, dim)
     def forward(self, x): return F.normalize(self.head(self.body(x)), dim=-1)
+
+# %% ../nbs/01_test_utils.ipynb #afb51da8
+def tiny_clip_name(name:str='syncdr-tiny-ViT') -> str: # the name to register the config under
+    "Register a toy open_clip model config (2-layer ViT, 16-d embeddings, 32 px input) and return its name."
+    import json, open_clip
+    if name in open_clip.list_models(): return name
+    cfg = dict(embed_dim=16, vision_cfg=dict(image_size=32, layers=2, width=32, patch_size=8, head_width=16),
+               text_cfg=dict(context_length=16, vocab_size=64, width=32, heads=2, layers=1))
+    path = Path(tempfile.mkdtemp(prefix='tiny_clip_'))/f'{name}.json'
+    path.write_text(json.dumps(cfg))
+    open_clip.add_model_config(path)
+    return name
 
 # %% ../nbs/01_test_utils.ipynb #2d5a61d7
 def clustered_embeddings(n:int, # number of points

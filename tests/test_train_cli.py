@@ -32,7 +32,7 @@ def test_train_resume_eval(data, syncdr):
     assert set(res) == {'clipart2painting', 'painting2clipart', 'mean'} and 0 <= res['mean']['mAP@all'] <= 1
 
 def test_baseline_eval(data, tmp_path, syncdr):
-    syncdr('eval', '--arch', 'tiny', '--pooled', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting',
+    syncdr('eval', '--arch', 'tiny', '--zero-shot', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting',
            '--resize', '36', '--crop', '32', '--out', tmp_path, '--cpu')
     assert 'mean' in json.loads((tmp_path/'eval_test.json').read_text())
 
@@ -45,3 +45,16 @@ def test_incomplete_synthetic_set_fails_before_training(data, tmp_path, syncdr):
                '--out', tmp_path/'run', *TINY, ok=False)
     assert r.returncode != 0 and 'clipart→painting translations' in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path/'run').exists()
+
+def test_remap_and_test_split_logging(data, tmp_path, syncdr):
+    "Lists written for another machine train through --remap; --test-split logs test metrics every epoch."
+    moved = tmp_path/'lists'; moved.mkdir()
+    for lst in (data/'lists').glob('*.txt'):
+        (moved/lst.name).write_text(''.join(f"{str(p).replace(str(data), '/elsewhere/data')} {l}\n" for p, l in read_list(lst)))
+    args = ['train', '--lists', moved, '--source', 'clipart', '--target', 'painting', '--method', 'cds', '--epochs', '1', *TINY]
+    r = syncdr(*args, '--out', tmp_path/'bad', ok=False)
+    assert r.returncode != 0 and '/elsewhere/data' in r.stderr
+    syncdr(*args, '--remap', f'/elsewhere/data={data}', '--test-split', 'test', '--out', tmp_path/'run')
+    row = json.loads((tmp_path/'run'/'metrics.jsonl').read_text().splitlines()[0])
+    assert 'test mean Prec@1' in row and 'mean Prec@1' in row
+    assert json.loads((tmp_path/'run'/'config.json').read_text())['remap'] == [f'/elsewhere/data={data}']

@@ -1,5 +1,5 @@
 "`syncdr cut train` and `syncdr translate` through the console script, on tiny data and tiny random models."
-import json, subprocess
+import io, json, subprocess
 from pathlib import Path
 import pytest
 from PIL import Image
@@ -42,6 +42,22 @@ def test_img2img_shards_cover_the_list_once(data, tmp_path, syncdr):
     assert Image.open(outs[0]).size == (32, 32)
     manifest = json.loads((tmp_path/'syn'/'optdigits2mnist'/'manifest.json').read_text())
     assert manifest['translator'] == 'img2img' and manifest['settings']['strength'] == 0.3
+    assert manifest['settings']['dtype'] == 'torch.float32'           # fp32 as the reference (and always on the CPU)
+    assert manifest['jpeg_quality'] is None                           # PNG sources, PNG outputs
+
+def test_jpeg_outputs_are_encoded_as_the_reference(data, tmp_path, syncdr):
+    "`--format jpg` writes JPEGs with PIL's default encoding (quality 75, 4:2:0), as the reference's `.jpg` outputs."
+    model = tiny_sd_pipeline(tmp_path/'sd', 'img2img')
+    syncdr('translate', '--method', 'img2img', '--model', model, '--prompt', 'a painting', '--steps', '2', '--size', '32',
+           '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--split', 'val', '--out', tmp_path/'syn',
+           '--format', 'jpg', '--cpu', '--quiet')
+    outs = sorted((tmp_path/'syn'/'mnist2optdigits').rglob('*.jpg'))
+    assert len(outs) == len(read_list(data/'lists'/'mnist_val.txt'))
+    buf = io.BytesIO(); Image.new('RGB', (32, 32)).save(buf, 'JPEG')
+    written, default = Image.open(outs[0]), Image.open(buf)
+    assert written.quantization == default.quantization              # PIL's quality-75 tables
+    assert written.layer == default.layer                            # and its chroma subsampling
+    assert json.loads((tmp_path/'syn'/'mnist2optdigits'/'manifest.json').read_text())['jpeg_quality'] == 75
 
 def test_translate_needs_a_prompt_for_unknown_domains(data, tmp_path, syncdr):
     r = syncdr('translate', '--method', 'ip2p', '--model', tmp_path, '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits',

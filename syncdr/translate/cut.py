@@ -7,7 +7,7 @@ Docs: https://syncdr.github.io/syncdr/translate/cut.html.md"""
 # %% ../../nbs/translate/02_cut.ipynb #32423410
 from __future__ import annotations
 import json, math
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict, fields, field
 from pathlib import Path
 import numpy as np
 import torch
@@ -127,6 +127,7 @@ class CUTConfig:
     target: str = ''
     source_split: str = 'train_cls_disjoint1'
     target_split: str = 'train_cls_disjoint2'
+    remap: list = field(default_factory=list)  # OLD=NEW rewrites of absolute list-path prefixes
     iters: int = 100_000                 # reference code: 400 epochs × 250 iterations
     decay: int|None = None               # iterations of linear decay at the end (default: half)
     batch_size: int = 4
@@ -231,7 +232,7 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
     elif (out/'last.pth').exists(): raise SyncdrError(f"{out} already holds a CUT run: resume it or choose another --out")
     la, lb = Path(cfg.lists)/f'{cfg.source}_{cfg.source_split}.txt', Path(cfg.lists)/f'{cfg.target}_{cfg.target_split}.txt'
     tfm = cut_transform(cfg)
-    ds_a, ds_b = DomainDataset.from_list(la, tfm), DomainDataset.from_list(lb, tfm)
+    ds_a, ds_b = DomainDataset.from_list(la, tfm, remap=cfg.remap), DomainDataset.from_list(lb, tfm, remap=cfg.remap)
     set_seed(cfg.seed)
     device = default_device(cpu=cfg.cpu)
     model = CUTModel(cfg).to(device)

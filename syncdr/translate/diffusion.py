@@ -44,28 +44,33 @@ def lookup_prompt(table:dict, dataset:str|None, target:str, prompt:str|None=None
 # %% ../../nbs/translate/01_diffusion.ipynb #de430905
 MIRRORS = {'runwayml/stable-diffusion-v1-5': 'stable-diffusion-v1-5/stable-diffusion-v1-5',
            'CompVis/stable-diffusion-v1-4': 'CompVis/stable-diffusion-v1-4'}
+_DTYPES = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 
-def resolve_dtype(dtype:str|torch.dtype|None, device) -> torch.dtype:
-    "fp16/bf16 on GPU, fp32 on CPU, unless `dtype` says otherwise."
+def resolve_dtype(dtype:str|torch.dtype|None, # 'auto' (or None), 'fp32', 'fp16', 'bf16', or a torch dtype
+                  device, # where the model runs
+                  default:str='fp32', # the translator's reference precision, which 'auto' picks on a CUDA GPU
+                 ) -> torch.dtype:
+    "The precision to run in: `dtype` as asked; 'auto' → `default` on a CUDA GPU, fp32 elsewhere."
     if isinstance(dtype, torch.dtype): return dtype
-    if dtype in (None, 'auto'):
-        if torch.device(device).type != 'cuda': return torch.float32
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    try: return {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}[dtype]
+    if dtype in (None, 'auto'): dtype = default if torch.device(device).type == 'cuda' else 'fp32'
+    try: return _DTYPES[dtype]
     except KeyError: raise SyncdrError(f"unknown dtype {dtype!r}: use auto, fp32, fp16 or bf16") from None
 
-def load_pipeline(cls, model, device=None, dtype=None, **kwargs):
+def load_pipeline(cls, model, device=None, dtype=None,
+                  default_dtype:str='fp32', # what `dtype='auto'` means on a CUDA GPU (the translator's reference precision)
+                  **kwargs):
     "A diffusers pipeline of class `cls` from a local folder or a cached hub id (or an already built pipeline), on `device` in `dtype`."
     device = torch.device(device) if device is not None else default_device()
+    dtype = resolve_dtype(dtype, device, default_dtype)
     if not isinstance(model, (str, Path)):  # a pipeline object (benchmarks, tests)
         model.set_progress_bar_config(disable=True)
-        return model.to(device, resolve_dtype(dtype, device))
+        return model.to(device, dtype)
     model = str(model)
     if not Path(model).exists(): model = MIRRORS.get(model, model)
     try:
         with warnings.catch_warnings():  # newer diffusers rename `torch_dtype` to `dtype`; older ones know only `torch_dtype`
             warnings.simplefilter('ignore', FutureWarning)
-            pipe = cls.from_pretrained(model, torch_dtype=resolve_dtype(dtype, device), local_files_only=True,
+            pipe = cls.from_pretrained(model, torch_dtype=dtype, local_files_only=True,
                                        safety_checker=None, requires_safety_checker=False, **kwargs)
     except (OSError, ValueError, EnvironmentError) as e:
         raise SyncdrError(f"cannot load {cls.__name__} from {model!r} without downloading: {str(e).splitlines()[0]}") from None
@@ -79,11 +84,13 @@ def _generators(seeds): return [torch.Generator('cpu').manual_seed(int(s)) for s
 class Img2ImgTranslator(Translator):
     "SDEdit through diffusers' `StableDiffusionImg2ImgPipeline`."
     name = 'img2img'
+    default_dtype = 'fp32'  # the reference loaded the pipeline without a dtype
     def __init__(self, model:str|Path, # local folder or cached hub id (e.g. stable-diffusion-v1-5/stable-diffusion-v1-5)
-                 prompt:str, strength:float=0.3, guidance_scale:float=10.0, steps:int=50, size:int=512, device=None, dtype=None):
+                 prompt:str, strength:float=0.3, guidance_scale:float=10.0, steps:int=50, size:int=512, device=None,
+                 dtype=None): # 'auto'/None (fp32, as the reference), 'fp32', 'fp16' or 'bf16'
         from diffusers import StableDiffusionImg2ImgPipeline
         self.model, self.prompt, self.strength, self.guidance_scale, self.steps, self.size = str(model), prompt, strength, guidance_scale, steps, size
-        self.pipe = load_pipeline(StableDiffusionImg2ImgPipeline, model, device, dtype)
+        self.pipe = load_pipeline(StableDiffusionImg2ImgPipeline, model, device, dtype, self.default_dtype)
     def settings(self): return dict(model=self.model, prompt=self.prompt, strength=self.strength, guidance_scale=self.guidance_scale,
                                     steps=self.steps, size=self.size, dtype=str(self.pipe.dtype))
     @torch.inference_mode()
@@ -95,11 +102,13 @@ class Img2ImgTranslator(Translator):
 class InstructPix2PixTranslator(Translator):
     "Instruction-driven editing through diffusers' `StableDiffusionInstructPix2PixPipeline`."
     name = 'ip2p'
+    default_dtype = 'fp32'  # the reference loaded the pipeline without a dtype
     def __init__(self, model:str|Path, # local folder or cached hub id (e.g. timbrooks/instruct-pix2pix)
-                 prompt:str, guidance_scale:float=10.0, image_guidance_scale:float=1.2, steps:int=50, size:int=512, device=None, dtype=None):
+                 prompt:str, guidance_scale:float=10.0, image_guidance_scale:float=1.2, steps:int=50, size:int=512, device=None,
+                 dtype=None): # 'auto'/None (fp32, as the reference), 'fp32', 'fp16' or 'bf16'
         from diffusers import StableDiffusionInstructPix2PixPipeline
         self.model, self.prompt, self.guidance_scale, self.image_guidance_scale, self.steps, self.size = str(model), prompt, guidance_scale, image_guidance_scale, steps, size
-        self.pipe = load_pipeline(StableDiffusionInstructPix2PixPipeline, model, device, dtype)
+        self.pipe = load_pipeline(StableDiffusionInstructPix2PixPipeline, model, device, dtype, self.default_dtype)
     def settings(self): return dict(model=self.model, prompt=self.prompt, guidance_scale=self.guidance_scale,
                                     image_guidance_scale=self.image_guidance_scale, steps=self.steps, size=self.size, dtype=str(self.pipe.dtype))
     @torch.inference_mode()

@@ -19,7 +19,7 @@ from .diffusion import load_pipeline
 # %% auto #0
 __all__ = ['ELITE_TEMPLATES', 'PLACEHOLDER', 'ELITE_LAYERS', 'CLIP_STATS', 'lookup_template', 'placeholder_index', 'GlobalMapper',
            'mapper_for', 'image_features', 'ELITEAttnProcessor', 'cross_attentions', 'install_elite_attention',
-           'encode_with_word', 'load_mapper', 'ELITETranslator', 'train_elite_mapper']
+           'encode_with_word', 'load_mapper', 'elite_scheduler', 'ELITETranslator', 'train_elite_mapper']
 
 # %% ../../nbs/translate/03_elite.ipynb #87130e4d
 ELITE_TEMPLATES = {
@@ -131,21 +131,29 @@ def load_mapper(path:str|Path, mapper:GlobalMapper) -> GlobalMapper:
     mapper.load_state_dict(sd)
     return mapper
 
+def elite_scheduler():
+    "The reference's ELITE sampler: LMS over Stable Diffusion's scaled-linear betas, timesteps evenly spaced over [0, 999]."
+    from diffusers import LMSDiscreteScheduler
+    return LMSDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', num_train_timesteps=1000,
+                                timestep_spacing='linspace')
+
 class ELITETranslator(Translator):
     "ELITE global-mapping translation: the image as a word in a target-domain template, rendered by Stable Diffusion."
     name = 'elite'
+    default_dtype = 'fp16'  # the reference loaded VAE, UNet and the CLIP encoders in fp16
     def __init__(self, model:str|Path, # folder: a Stable Diffusion pipeline + image_encoder/ + global_mapper.pt
                  template:str, # e.g. 'A clipart image of S'
-                 guidance_scale:float=5.0, steps:int=100, size:int=512, device=None, dtype=None,
-                 faithful_placeholder:bool=False, # the reference's word-based placeholder index
+                 guidance_scale:float=5.0, steps:int=100, size:int=512, device=None,
+                 dtype=None, # 'auto'/None (fp16 on a CUDA GPU as the reference, fp32 elsewhere), 'fp32', 'fp16' or 'bf16'
+                 faithful_placeholder:bool=False, # True: the reference's word-based placeholder index (the wrong token for 4 of its 9 templates)
                  image_encoder:str|Path|None=None, mapper:str|Path|None=None, layers=None):
-        from diffusers import StableDiffusionPipeline, LMSDiscreteScheduler
+        from diffusers import StableDiffusionPipeline
         from transformers import CLIPVisionModel
         model = Path(model)
         self.template, self.guidance_scale, self.steps, self.size = template, guidance_scale, steps, size
         self.model, self.faithful = str(model), faithful_placeholder
-        self.pipe = load_pipeline(StableDiffusionPipeline, model, device, dtype)
-        self.pipe.scheduler = LMSDiscreteScheduler.from_config(self.pipe.scheduler.config)
+        self.pipe = load_pipeline(StableDiffusionPipeline, model, device, dtype, self.default_dtype)
+        self.pipe.scheduler = elite_scheduler()  # not the folder's scheduler: its saved timestep spacing may differ
         enc_dir = Path(image_encoder or model/'image_encoder')
         if not enc_dir.is_dir(): raise SyncdrError(f"CLIP image encoder folder not found: {enc_dir}")
         self.encoder = CLIPVisionModel.from_pretrained(enc_dir, local_files_only=True).to(self.pipe.device, self.pipe.dtype).eval()
@@ -159,7 +167,8 @@ class ELITETranslator(Translator):
         self.position = placeholder_index(self.pipe.tokenizer, template, faithful_placeholder)
         self.prep = T.Compose([T.Resize((cfg.image_size, cfg.image_size), interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), T.Normalize(*CLIP_STATS)])
     def settings(self): return dict(model=self.model, template=self.template, guidance_scale=self.guidance_scale, steps=self.steps,
-                                    size=self.size, faithful_placeholder=self.faithful, position=self.position, dtype=str(self.pipe.dtype))
+                                    size=self.size, faithful_placeholder=self.faithful, position=self.position, dtype=str(self.pipe.dtype),
+                                    scheduler='lms-linspace')
     @torch.inference_mode()
     def words(self, images) -> torch.Tensor:
         "Mapped word embeddings (token index 0) of PIL images."
