@@ -1,6 +1,6 @@
 """Generation engine throughput, side by side in one run: the reference settings (fp32, batch 4, one generator
 re-created with seed 42 for every batch, SynCDR/diffusers_generation) vs ours (fp16/bf16 on GPU, larger batches,
-SDPA attention, one generator per image), both through `syncdr.generate` with Img2Img (strength 0.3, 50 steps,
+SDPA attention, one generator per image), both through `syncdr.translate.engine` with Img2Img (strength 0.3, 50 steps,
 guidance 10), on a Stable-Diffusion-1.5-sized UNet/VAE/text encoder with random weights (same compute as the real one).
 
     python benchmarks/generate.py                        # GPU: SD-1.5 size, 512 px
@@ -10,7 +10,7 @@ import argparse, os, tempfile, time
 from pathlib import Path
 import torch
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from syncdr.generate import generate, Translator
+from syncdr.translate.engine import generate, Translator
 from syncdr.translate.diffusion import Img2ImgTranslator
 from syncdr.test_utils import make_image_tree, tiny_sd_pipeline, tiny_clip_tokenizer
 from syncdr.splits import split_tree

@@ -256,7 +256,7 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
                   faithful_placeholder:bool=False, # ELITE: the reference's word-based placeholder index
                   cpu:bool=False, quiet:bool=False):
     "Translate every image of a list into the target domain's style (resumable, sharded, per-image seeds)."
-    from syncdr.generate import generate, parse_shard
+    from syncdr.translate.engine import generate, parse_shard
     from syncdr.core import default_device
     if not (method and lists and source and target and out): raise SyncdrError('--method, --lists, --source, --target and --out are required')
     lst = Path(lists)/f'{source}_{split}.txt'

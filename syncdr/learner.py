@@ -28,7 +28,7 @@ from .metrics import cross_domain_eval
 __all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'batch_sizes', 'TwoDomainLoader', 'NoValidation', 'TwoDomainModel',
            'SynCDRLoss', 'embed', 'BankCallback', 'PPPCallback', 'RetrievalEvalCallback', 'CheckpointCallback',
            'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'run_spec', 'check_config',
-           'build_learner', 'train', 'resume', 'load_run_model', 'evaluate', 'KillAt']
+           'build_learner', 'train', 'resume', 'load_run_model', 'evaluate']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
@@ -425,10 +425,3 @@ def evaluate(model:nn.Module, lists:str|Path, source:str, target:str, split:str=
     return cross_domain_eval(*embed(model, a, bs, num_workers=num_workers, show_progress=show_progress),
                              *embed(model, b, bs, num_workers=num_workers, show_progress=show_progress), names=(source, target))
 
-
-# %% ../nbs/08_learner.ipynb #ad4dec43
-class KillAt(Callback):
-    "Raise `KeyboardInterrupt` at a given epoch and batch: simulates a killed job in tests."
-    def __init__(self, epoch:int, batch:int=0): self.kill_epoch, self.kill_batch = epoch, batch
-    def before_batch(self):
-        if self.learn.epoch == self.kill_epoch and self.learn.iter == self.kill_batch and self.learn.training: raise KeyboardInterrupt('killed')

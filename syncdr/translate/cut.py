@@ -18,7 +18,7 @@ from PIL import Image
 from ..core import (SyncdrError, set_seed, default_device, atomic_write_json, save_checkpoint, load_checkpoint,
                          get_rng_states, set_rng_states, progress)
 from ..data import DomainDataset
-from ..generate import Translator
+from .engine import Translator
 
 # %% auto #0
 __all__ = ['CUT_PRESETS', 'BlurDown', 'BlurUp', 'ResBlock', 'CUTGenerator', 'PatchDiscriminator', 'PatchSampler', 'patch_nce',

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 from ..core import SyncdrError, default_device
-from ..generate import Translator
+from .engine import Translator
 
 # %% auto #0
 __all__ = ['IMG2IMG_PROMPTS', 'IP2P_INSTRUCTIONS', 'MIRRORS', 'lookup_prompt', 'resolve_dtype', 'load_pipeline',

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torchvision import transforms as T
 from ..core import SyncdrError, save_checkpoint, load_checkpoint, progress, set_seed
 from ..data import read_list, load_image
-from ..generate import Translator
+from .engine import Translator
 from .diffusion import load_pipeline
 
 # %% auto #0
