@@ -206,7 +206,7 @@ class CheckpointCallback(Callback):
         if getattr(self, 'scaler_state', None) and getattr(self.learn, 'scaler', None) is not None: self.learn.scaler.load_state_dict(self.scaler_state)
     def before_epoch(self): self.loss_sum, self.n = 0., 0
     def after_batch(self):
-        if self.learn.training: self.loss_sum, self.n = self.loss_sum + float(self.learn.loss), self.n + 1
+        if self.learn.training: self.loss_sum, self.n = self.loss_sum + float(self.learn.loss.detach()), self.n + 1
     def after_epoch(self):
         epoch = self.start_epoch + self.learn.epoch
         rep = getattr(self.learn, 'val_report', None)

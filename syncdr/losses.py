@@ -22,17 +22,22 @@ class MemoryBank(nn.Module):
         self.register_buffer('memory', torch.zeros(n, dim))
     def __len__(self): return len(self.memory)
     @torch.no_grad()
-    def fill(self, feats, idx=None):
+    def fill(self, feats, # `[len(idx), dim]` embeddings (normalised here)
+             idx=None): # rows to set; all rows when None
         "Set rows `idx` (all rows if None) to normalised `feats`."
         feats = F.normalize(feats.float(), dim=1)
         if idx is None: self.memory.copy_(feats)
         else: self.memory[idx] = feats
     @torch.no_grad()
-    def update(self, feats, idx):
+    def update(self, feats, # `[len(idx), dim]` new embeddings of those images
+               idx): # their rows (dataset indices)
         "Momentum update of rows `idx` with `feats` (detached); other rows are untouched."
         v = self.momentum * self.memory[idx] + (1 - self.momentum) * feats.detach().float()
         self.memory[idx] = F.normalize(v, dim=1)
-    def logits(self, feats, tau:float=0.1): return feats.float() @ self.memory.T / tau
+    def logits(self, feats, # `[b, dim]` L2-normalised embeddings
+               tau:float=0.1): # temperature
+        "Similarities of `feats` to every bank row, divided by `tau`: `[b, len(bank)]`."
+        return feats.float() @ self.memory.T / tau
 
 # %% ../nbs/07_losses.ipynb #4f8a54f4
 def instance_loss(feats, bank:MemoryBank, idx, tau:float=0.1):

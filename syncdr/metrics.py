@@ -68,6 +68,7 @@ class RetrievalReport(dict):
     def _repr_markdown_(self):
         return '| metric | value |\n|---|---|\n' + '\n'.join(f'| {k} | {v:.4f} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in self.items())
 
+# %% ../nbs/05_metrics.ipynb #5e17b607
 def retrieval_metrics(query_emb, query_labels, gallery_emb, gallery_labels,
                       ks=(1, 5, 15), # cut-offs for Prec@k and P@k
                       chunk_elems:int=2**24, # query×gallery similarities held at once
@@ -131,6 +132,7 @@ class CrossDomainReport(dict):
         "`{'A2B Prec@1': ..., ...}`: one level, for logging."
         return {f'{d} {k}': v for d, r in self.items() for k, v in r.items() if k != 'queries'}
 
+# %% ../nbs/05_metrics.ipynb #8f65703a
 def cross_domain_eval(emb_a, lab_a, emb_b, lab_b, names=('A', 'B'), **kwargs) -> CrossDomainReport:
     "Retrieval metrics in both directions (A→B, B→A) and their mean."
     a, b = names

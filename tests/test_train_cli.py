@@ -29,12 +29,23 @@ def test_train_resume_eval(data, syncdr):
     out = syncdr('eval', '--run', run, '--split', 'test').stdout
     assert 'clipart2painting' in out and 'Prec@15' in out
     res = json.loads((run/'eval_test.json').read_text())
-    assert set(res) == {'clipart2painting', 'painting2clipart', 'mean'} and 0 <= res['mean']['mAP@all'] <= 1
+    assert set(res) == {'clipart2painting', 'painting2clipart', 'mean'}
+    assert_mean_of_directions(res, data/'lists')
+
+def assert_mean_of_directions(res, lists):
+    "Each direction queried every test image of its domain, every metric lies in [0, 1], and `mean` averages the two directions."
+    a, b = res['clipart2painting'], res['painting2clipart']
+    assert (a['queries'], b['queries']) == tuple(len(read_list(lists/f'{d}_test.txt')) for d in ('clipart', 'painting'))
+    assert set(a) == set(b) == set(res['mean']) | {'queries'} and {'Prec@1', 'Prec@15', 'mAP@all'} <= set(res['mean'])
+    for k, v in res['mean'].items():
+        assert 0 <= a[k] <= 1 and 0 <= b[k] <= 1 and v == pytest.approx((a[k] + b[k]) / 2), k
 
 def test_baseline_eval(data, tmp_path, syncdr):
     syncdr('eval', '--arch', 'tiny', '--zero-shot', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting',
            '--resize', '36', '--crop', '32', '--out', tmp_path, '--cpu')
-    assert 'mean' in json.loads((tmp_path/'eval_test.json').read_text())
+    res = json.loads((tmp_path/'eval_test.json').read_text())
+    assert set(res) == {'clipart2painting', 'painting2clipart', 'mean'}
+    assert_mean_of_directions(res, data/'lists')
 
 def test_incomplete_synthetic_set_fails_before_training(data, tmp_path, syncdr):
     import shutil

@@ -21,7 +21,8 @@ def test_cut_train_then_translate(data, syncdr):
     syncdr('cut', 'train', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--preset', 'small',
            '--iters', '4', '--out', run, '--cpu', '--quiet')
     assert (run/'last.pth').exists() and json.loads((run/'config.json').read_text())['iters'] == 4
-    syncdr('cut', 'train', '--out', run, '--resume', '--quiet')       # already finished: resumes to the end, no error
+    assert 'resumed' in syncdr('cut', 'train', '--out', run, '--resume', '--quiet').stdout   # already finished: resumes to the end, no error
+    assert json.loads((run/'config.json').read_text())['iters'] == 4
     args = ('translate', '--method', 'cut', '--model', run, '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits',
             '--out', data/'syn', '--cpu', '--quiet')
     first = syncdr(*args).stdout

@@ -1,5 +1,5 @@
 "Execute nbs/index.ipynb and render it to README.md (nbdev-readme needs Quarto, which is not installable offline)."
-import sys, os
+import sys, os, re
 from pathlib import Path
 from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
@@ -14,6 +14,12 @@ def _outputs(cell):
             d = o['data']
             if 'text/markdown' in d: yield ('MD', ''.join(d['text/markdown']))
             elif 'text/plain' in d: yield ''.join(d['text/plain'])
+
+DOCS = 'https://syncdr.github.io/syncdr/'  # `[project.urls] Documentation` in pyproject.toml
+
+def absolute_links(md:str) -> str:
+    "Point the docs site's relative page links (`[x](core.html#y)`) at the published site, so they work on GitHub too."
+    return re.sub(r'\]\((?![a-z]+:|#|/)([^)\s]+\.html[^)\s]*)\)', lambda m: f']({DOCS}{m.group(1)})', md)
 
 def render(nb) -> str:
     parts = []
@@ -30,7 +36,7 @@ def render(nb) -> str:
             parts.append(f'```python\n{src.strip()}\n```')
             for o in _outputs(c):
                 parts.append(o[1].strip() if isinstance(o, tuple) else f'```\n{o.rstrip()}\n```')
-    return '\n\n'.join(parts) + '\n'
+    return absolute_links('\n\n'.join(parts)) + '\n'
 
 if __name__ == '__main__':
     root = Path(__file__).resolve().parents[1]

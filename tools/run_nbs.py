@@ -19,6 +19,7 @@ from nbdev.test import _skip_cell  # the very predicate `nbdev-test` uses
 def run_notebook(path:Path, flags:set=frozenset()) -> bool:
     "Execute `path` in place; True when no cell raised."
     nb = read_nb(path)
+    for c in nb.cells: c.directives_ = c.directives  # what `_skip_cell` reads (NBProcessor sets it in nbdev-test)
     skip = _skip_cell(nb, get_config().tst_flags.split(), list(flags))
     shell, cwd = CaptureShell(), os.getcwd()
     os.chdir(path.parent)

@@ -94,7 +94,9 @@ class Img2ImgTranslator(Translator):
     def settings(self): return dict(model=self.model, prompt=self.prompt, strength=self.strength, guidance_scale=self.guidance_scale,
                                     steps=self.steps, size=self.size, dtype=str(self.pipe.dtype))
     @torch.inference_mode()
-    def translate(self, images, seeds):
+    def translate(self, images:list, # PIL images of the source domain
+                  seeds:list[int]) -> list: # one seed per image (the engine derives them from the run seed and the image's path)
+        "Noise each image part-way and denoise it towards the prompt: one PIL image per input."
         return self.pipe(prompt=[self.prompt]*len(images), image=_square(images, self.size), strength=self.strength,
                          guidance_scale=self.guidance_scale, num_inference_steps=self.steps, generator=_generators(seeds)).images
 
@@ -112,6 +114,8 @@ class InstructPix2PixTranslator(Translator):
     def settings(self): return dict(model=self.model, prompt=self.prompt, guidance_scale=self.guidance_scale,
                                     image_guidance_scale=self.image_guidance_scale, steps=self.steps, size=self.size, dtype=str(self.pipe.dtype))
     @torch.inference_mode()
-    def translate(self, images, seeds):
+    def translate(self, images:list, # PIL images of the source domain
+                  seeds:list[int]) -> list: # one seed per image (the engine derives them from the run seed and the image's path)
+        "Edit each image by the instruction, starting from noise conditioned on it: one PIL image per input."
         return self.pipe(prompt=[self.prompt]*len(images), image=_square(images, self.size), guidance_scale=self.guidance_scale,
                          image_guidance_scale=self.image_guidance_scale, num_inference_steps=self.steps, generator=_generators(seeds)).images

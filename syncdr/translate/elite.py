@@ -175,7 +175,9 @@ class ELITETranslator(Translator):
         px = torch.stack([self.prep(im.convert('RGB')) for im in images]).to(self.pipe.device, self.pipe.dtype)
         return self.mapper(image_features(self.encoder, px, self.layers))[:, 0]
     @torch.inference_mode()
-    def translate(self, images, seeds):
+    def translate(self, images:list, # PIL images of the source domain
+                  seeds:list[int]) -> list: # one seed per image (the engine derives them from the run seed and the image's path)
+        "Render each image's word in the template with Stable Diffusion: one PIL image per input."
         tok, n = self.pipe.tokenizer, len(images)
         ids = tok([self.template.replace(PLACEHOLDER, PLACEHOLDER.lower())]*n, padding='max_length', max_length=tok.model_max_length,
                   truncation=True, return_tensors='pt').input_ids.to(self.pipe.device)
@@ -226,6 +228,6 @@ def train_elite_mapper(sd:str|Path, # Stable Diffusion pipeline folder
         pred = pipe.unet(noise_sched.add_noise(latents, noise, t), t, states).sample
         loss = F.mse_loss(pred, noise) + reg * words.abs().mean()
         opt.zero_grad(); loss.backward(); opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     save_checkpoint(Path(out)/'global_mapper.pt', mapper.state_dict())
     return losses
