@@ -33,7 +33,7 @@ def default_device(cpu:bool=False): # force the CPU even when a GPU is present
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #da3bf65e
+# %% ../nbs/00_core.ipynb #22bccebc
 @contextlib.contextmanager
 def atomic_path(path:str|Path): # final destination
     "Yield a temporary path next to `path`; move it onto `path` only if the block succeeds."
@@ -47,26 +47,29 @@ def atomic_path(path:str|Path): # final destination
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
 
+# %% ../nbs/00_core.ipynb #bef55c72
 def atomic_write_text(path:str|Path, text:str):
     "Write `text` to `path` atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(text)
     return Path(path)
 
+# %% ../nbs/00_core.ipynb #28d99346
 def atomic_write_json(path:str|Path, obj, **kwargs):
     "Write `obj` as JSON to `path` atomically."
     return atomic_write_text(path, json.dumps(obj, indent=2, **kwargs)+'\n')
 
-# %% ../nbs/00_core.ipynb #86d702fb
+# %% ../nbs/00_core.ipynb #117ee74d
 class SyncdrError(ValueError):
     "An error in user input (file, argument, dataset) with a message that names the culprit."
 
+# %% ../nbs/00_core.ipynb #9627b469
 def first_few(items, n:int=5) -> str:
     "A short preview of `items` for error messages: the first `n` and how many more."
     items = [str(o) for o in items]
     more = f' (+{len(items)-n} more)' if len(items) > n else ''
     return ', '.join(items[:n]) + more
 
-# %% ../nbs/00_core.ipynb #c17b09e3
+# %% ../nbs/00_core.ipynb #85fe1602
 def get_rng_states() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and CUDA) random number generators."
     kind, keys, pos, has_gauss, cached = np.random.get_state()
@@ -75,6 +78,7 @@ def get_rng_states() -> dict:
     if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
     return s
 
+# %% ../nbs/00_core.ipynb #2d100ff5
 def set_rng_states(s:dict):
     "Restore generator states saved by `get_rng_states`."
     v, state, gauss = s['python']
@@ -84,6 +88,7 @@ def set_rng_states(s:dict):
     torch.set_rng_state(s['torch'])
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
+# %% ../nbs/00_core.ipynb #a67ac2c8
 def to_plain(o):
     "`o` with list-likes (e.g. fastcore's `L`) as lists and NumPy values as Python numbers or tensors, for `weights_only` loading."
     if torch.is_tensor(o) or o is None or isinstance(o, (bool, int, float, str, bytes)): return o
@@ -94,11 +99,13 @@ def to_plain(o):
     if hasattr(o, '__iter__'): return [to_plain(v) for v in o]
     return o
 
+# %% ../nbs/00_core.ipynb #e27230dd
 def save_checkpoint(path:str|Path, state:dict):
     "Save `state` with `torch.save`, atomically."
     with atomic_path(path) as tmp: torch.save(to_plain(state), tmp)
     return Path(path)
 
+# %% ../nbs/00_core.ipynb #53f496d2
 def load_checkpoint(path:str|Path, map_location='cpu') -> dict:
     "Load a checkpoint written by `save_checkpoint` (tensors and plain containers only)."
     path = Path(path)

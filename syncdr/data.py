@@ -16,7 +16,7 @@ from .core import SyncdrError, first_few, atomic_path
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'parse_list_line', 'parse_remap', 'read_list', 'write_list', 'train_transform', 'eval_transform',
            'load_image', 'check_files_exist', 'DomainDataset', 'syn_dir_name', 'domain_root', 'syn_path',
-           'PairedDataset', 'check_counterparts', 'paired_training_sets']
+           'check_counterparts', 'PairedDataset', 'paired_training_sets']
 
 # %% ../nbs/02_data.ipynb #b2b73a17
 def parse_list_line(line:str, src='<list>', lineno:int=0) -> tuple[str, int]:
@@ -78,7 +78,7 @@ def write_list(path:str|Path, # destination list file (written atomically)
     with atomic_path(path) as tmp: Path(tmp).write_text(''.join(lines))
     return Path(path)
 
-# %% ../nbs/02_data.ipynb #33814e14
+# %% ../nbs/02_data.ipynb #d9bd5a90
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
 def train_transform(resize:int=256, crop:int=224, stats=IMAGENET_STATS):
@@ -86,12 +86,13 @@ def train_transform(resize:int=256, crop:int=224, stats=IMAGENET_STATS):
     return T.Compose([T.Resize((resize, resize), interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(),
                       T.RandomCrop(crop), T.ToTensor(), T.Normalize(*stats)])
 
+# %% ../nbs/02_data.ipynb #d0b70716
 def eval_transform(resize:int=256, crop:int=224, stats=IMAGENET_STATS):
     "Reference evaluation transform: square resize, centre crop, normalise."
     return T.Compose([T.Resize((resize, resize), interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(crop),
                       T.ToTensor(), T.Normalize(*stats)])
 
-# %% ../nbs/02_data.ipynb #c2b99900
+# %% ../nbs/02_data.ipynb #73210a8c
 def load_image(path:str|Path) -> Image.Image:
     "Open an image as RGB; a corrupt or unreadable file raises an error naming it."
     try:
@@ -99,11 +100,13 @@ def load_image(path:str|Path) -> Image.Image:
     except FileNotFoundError: raise SyncdrError(f"image not found: {path}") from None
     except Exception as e: raise SyncdrError(f"cannot read image {path}: {e}") from None
 
+# %% ../nbs/02_data.ipynb #a54bd0d6
 def check_files_exist(paths, what:str='images'):
     "Raise one error listing how many of `paths` are missing and the first few."
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing: raise SyncdrError(f"{len(missing)} of {len(paths)} {what} are missing: {first_few(missing)}")
 
+# %% ../nbs/02_data.ipynb #626cc688
 class DomainDataset(Dataset):
     "Images of one domain from `(path, label)` items, returning `(image, label, index)`."
     def __init__(self, items, # `(path, label)` pairs, e.g. from `read_list`
@@ -114,26 +117,32 @@ class DomainDataset(Dataset):
         self.tfm, self.name = tfm, name
         if check: check_files_exist(self.paths, f'images listed in {name}')
     @classmethod
-    def from_list(cls, path, tfm=None, root=None, remap=None, **kwargs):
+    def from_list(cls, path:str|Path, # a `<path> <label>` list file
+                  tfm=None, # transform applied to the PIL image
+                  root:str|Path|None=None, # folder relative paths resolve against (default: the list's folder)
+                  remap=None, # prefix rewrites of absolute paths, as in `read_list`
+                  **kwargs): # passed on to `DomainDataset` (e.g. `check`)
         "A dataset over the list file `path`."
         return cls(read_list(path, root=root, remap=remap), tfm, name=str(path), **kwargs)
     def __len__(self): return len(self.paths)
     def load(self, i): return self.tfm(load_image(self.paths[i])) if self.tfm else load_image(self.paths[i])
     def __getitem__(self, i): return self.load(i), self.labels[i], i
 
-# %% ../nbs/02_data.ipynb #751224d2
+# %% ../nbs/02_data.ipynb #173ec517
 def syn_dir_name(source:str, target:str, layout:str='full') -> str:
     "Folder name of the `source`→`target` translations: `painting2clipart` (full) or `p2c` (letter)."
     if layout == 'full': return f'{source}2{target}'
     if layout == 'letter': return f'{source[0]}2{target[0]}'
     raise SyncdrError(f"unknown synthetic layout {layout!r}: use 'full' or 'letter'")
 
+# %% ../nbs/02_data.ipynb #8f338182
 def domain_root(path:str|Path, domain:str) -> Path:
     "The folder named `domain` that holds `path` (searched from the class folder's parent upwards)."
     for parent in Path(path).parents[1:]:
         if parent.name == domain: return parent
     raise SyncdrError(f"cannot find a folder named {domain!r} above {path}: pass the domain root explicitly")
 
+# %% ../nbs/02_data.ipynb #4be26f00
 def syn_path(real_path:str|Path, # a real image of domain `source`
              syn_root:str|Path, # root of the synthetic trees
              source:str, target:str, # the real image's domain and the style it is translated into
@@ -147,7 +156,13 @@ def syn_path(real_path:str|Path, # a real image of domain `source`
     out = Path(syn_root)/syn_dir_name(source, target, layout)/rel
     return out.with_suffix(ext) if ext else out
 
-# %% ../nbs/02_data.ipynb #b85ed144
+# %% ../nbs/02_data.ipynb #259ec0b8
+def check_counterparts(paths, counterparts, name:str='pairs'):
+    "Raise one error naming how many items or counterparts are missing, and the first few."
+    check_files_exist(paths, f'images of {name}')
+    check_files_exist(counterparts, f'synthetic counterparts of {name}')
+
+# %% ../nbs/02_data.ipynb #ceca5f42
 class PairedDataset(Dataset):
     "Items paired with their cross-domain counterparts, returning `(view, counterpart_view, index)`."
     def __init__(self, paths, counterparts, tfm=None, name:str='pairs', check:bool=True):
@@ -157,11 +172,6 @@ class PairedDataset(Dataset):
     def __len__(self): return len(self.paths)
     def _load(self, p): return self.tfm(load_image(p)) if self.tfm else load_image(p)
     def __getitem__(self, i): return self._load(self.paths[i]), self._load(self.counterparts[i]), i
-
-def check_counterparts(paths, counterparts, name:str='pairs'):
-    "Raise one error naming how many items or counterparts are missing, and the first few."
-    check_files_exist(paths, f'images of {name}')
-    check_files_exist(counterparts, f'synthetic counterparts of {name}')
 
 # %% ../nbs/02_data.ipynb #2f369fd1
 def paired_training_sets(src_items, # `(path, label)` real source training images (e.g. `A_train_cls_disjoint1`)

@@ -28,7 +28,7 @@ def split_counts(n:int, preset:str='domainnet') -> tuple[int, int, int]:
     else: raise SyncdrError(f"unknown split preset {preset!r}: use 'domainnet', 'cub' or 'office_home'")
     return tr, va, n - tr - va
 
-# %% ../nbs/03_splits.ipynb #1df70a7b
+# %% ../nbs/03_splits.ipynb #9f538105
 def published_file(name:str):
     "A file shipped in the package's `published` folder."
     return resources.files('syncdr')/'published'/name
@@ -36,6 +36,7 @@ def published_file(name:str):
 @cache
 def _class_orders() -> dict: return json.loads(published_file('classes.json').read_text())
 
+# %% ../nbs/03_splits.ipynb #a2ec3476
 def published_classes(dataset:str) -> list[str]:
     "Class-folder names of a published dataset (`domainnet`, `office_home` or `cub`) in label order."
     orders = _class_orders()
@@ -76,7 +77,7 @@ def split_tree(root:str|Path, # tree `<root>/<domain>/<class>/<file>`
         counts[dom] = {k: len(v) for k, v in splits.items()}
     return counts
 
-# %% ../nbs/03_splits.ipynb #0b0019fd
+# %% ../nbs/03_splits.ipynb #48689a5e
 def disjoint_classes(labels, # the class labels present (any order)
                      seed:int=44, # the published lists use 44
                      parts:int=2, # number of class groups
@@ -91,10 +92,12 @@ def disjoint_classes(labels, # the class labels present (any order)
     if len(rest) < parts and n_shared < len(perm): raise SyncdrError(f"cannot split {len(rest)} classes into {parts} parts")
     return [shared + rest[i*len(rest)//parts:(i+1)*len(rest)//parts] for i in range(parts)]
 
+# %% ../nbs/03_splits.ipynb #7788e838
 def disjoint_lines(items, part_classes) -> list[str]:
     "List lines of `items` (`(path, label)`) restricted to `part_classes`, relabelled in that order."
     return [f'{p} {new}\n' for new, old in enumerate(part_classes) for p, l in items if l == old]
 
+# %% ../nbs/03_splits.ipynb #b594bb16
 def split_disjoint(lists, # `<name>.txt` lists to split (e.g. `clipart_train.txt painting_train.txt`)
                    out:str|Path|None=None, # output folder (default: beside each list)
                    seed:int=44, parts:int=2, overlap:float=0.0) -> list[Path]:
@@ -109,6 +112,7 @@ def split_disjoint(lists, # `<name>.txt` lists to split (e.g. `clipart_train.txt
             written.append(write_lines(dest, disjoint_lines(its, cls)))
     return written
 
+# %% ../nbs/03_splits.ipynb #e9607c3b
 def write_lines(path, lines):
     "Write text lines to `path` atomically."
     return atomic_write_text(path, ''.join(lines))
