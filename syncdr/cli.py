@@ -6,6 +6,7 @@ Docs: https://syncdr.github.io/syncdr/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #3ffb6cf8
 from __future__ import annotations
+import shlex
 import sys, warnings, argparse
 from dataclasses import fields, MISSING
 from pathlib import Path
@@ -15,9 +16,9 @@ from fastcore.docments import docments
 from .core import SyncdrError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'REMAP_HELP', 'TRANSLATE_METHODS', 'command', 'main', 'add_config_args', 'split_tree_cmd',
+__all__ = ['COMMANDS', 'REMAP_HELP', 'TRANSLATE_METHODS', 'command', 'parse_command', 'main', 'add_config_args', 'split_tree_cmd',
            'split_disjoint_cmd', 'data_digits_cmd', 'data_lists_cmd', 'train_cmd', 'eval_cmd', 'cut_train_cmd',
-           'build_translator', 'translate_cmd']
+           'build_translator', 'translate_cmd', 'pretrain_glyphs_cmd', 'demo_cmd']
 
 # %% ../nbs/09_cli.ipynb #6d4d22c7
 warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')  # raised by a dependency at import: not the user's concern
@@ -38,19 +39,36 @@ def _usage() -> str:
     lines = ['usage: syncdr COMMAND [ARGS...]   (syncdr COMMAND --help for details)', '', 'commands:']
     return '\n'.join(lines + [f"  {' '.join(k):<16} {(f.__doc__ or '').splitlines()[0]}" for k, f in COMMANDS.items()])
 
+def _find(argv:list) -> tuple|None:
+    "The longest registered command `argv` starts with."
+    return next((k for k in sorted(COMMANDS, key=len, reverse=True) if tuple(argv[:len(k)]) == k), None)
+
+def _parse(key:tuple, words:list, error) -> dict:
+    "Parse `words` with command `key`'s own parser; `error(msg)` handles a bad call."
+    prog, f = 'syncdr ' + ' '.join(key), COMMANDS[key]
+    p = f.parser(prog) if f.parser else anno_parser(f, prog=prog)
+    p.error = error
+    args = vars(p.parse_args(words))
+    args.pop('pdb', None); args.pop('xtra', None)
+    return args
+
+def parse_command(argv:list) -> tuple[str, dict]:
+    "`(command, options)` of the call `syncdr *argv`, parsed by the command's own parser but not run; a bad call raises `SyncdrError`."
+    key = _find(argv)
+    if key is None: raise SyncdrError(f"unknown command: syncdr {shlex.join(argv)}")
+    def error(msg): raise SyncdrError(f"syncdr {shlex.join(argv)}: {msg}")
+    return ' '.join(key), _parse(key, argv[len(key):], error)
+
 def main(argv:list|None=None):
     "Entry point of the `syncdr` console script."
     argv = list(sys.argv[1:] if argv is None else argv)
-    key = next((k for k in sorted(COMMANDS, key=len, reverse=True) if tuple(argv[:len(k)]) == k), None)
+    key = _find(argv)
     if key is None:
         if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
         _fail('syncdr', f"unknown command {' '.join(argv[:2])!r}; commands: {', '.join(' '.join(k) for k in COMMANDS)}")
-    prog, f = 'syncdr ' + ' '.join(key), COMMANDS[key]
-    p = f.parser(prog) if f.parser else anno_parser(f, prog=prog)
-    p.error = lambda msg: _fail(prog, msg)
-    args = vars(p.parse_args(argv[len(key):]))
-    args.pop('pdb', None); args.pop('xtra', None)
-    try: f(**args)
+    prog = 'syncdr ' + ' '.join(key)
+    args = _parse(key, argv[len(key):], lambda msg: _fail(prog, msg))
+    try: COMMANDS[key](**args)
     except SyncdrError as e: _fail(prog, str(e), 1)
     return 0
 
@@ -185,7 +203,7 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
                   target:str=None, # domain translated to
                   iters:int=None, # training iterations (reference preset: 100,000; small: 300)
                   out:str=None, # run directory
-                  preset:str='reference', # reference (256 px, 9 blocks, GPU) or small (32 px digits, CPU)
+                  preset:str='auto', # auto (from the images: small at their native size when they are at most 64 px, else reference), reference (256 px, 9 blocks, GPU) or small (32 px, CPU)
                   resume:bool=False, # continue the run in --out from its last checkpoint
                   batch_size:int=None, # images per iteration (preset default)
                   size:int=None, # crop size (preset default)
@@ -193,25 +211,32 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
                   target_split:str='train_cls_disjoint2', # target list split
                   remap:Annotated[str, REMAP_HELP, {'action': 'append'}]=None,
                   seed:int=0, workers:int=0, cpu:bool=False, quiet:bool=False):
-    "Train one direction of CUT (unpaired translation) on category-disjoint lists."
-    from syncdr.translate.cut import cut_config, train_cut
+    "Train one direction of CUT (unpaired translation) on category-disjoint lists; the preset and size follow the images (small images never get the 256-px reference)."
+    from syncdr.translate.cut import cut_config, train_cut, choose_cut_preset
     if out is None: raise SyncdrError('--out is required')
     if resume: train_cut(None, out, resume=True, show_progress=not quiet); print(f'CUT run {out} resumed'); return
     if not (lists and source and target): raise SyncdrError('--lists, --source and --target are required')
-    cfg = cut_config(preset, lists=lists, source=source, target=target, iters=iters, batch_size=batch_size, size=size,
-                     load_size=None if size is None else size + size//8, source_split=source_split, target_split=target_split, remap=remap,
+    sized = {}
+    if preset == 'auto':
+        preset, sized = choose_cut_preset(lists, source, target, source_split, target_split, remap)
+        print(f"preset {preset}" + (f" at {sized['size']} px (the images' size)" if sized else ''))
+    if size is not None: sized = dict(size=size, load_size=size + size//8)
+    cfg = cut_config(preset, **sized, lists=lists, source=source, target=target, iters=iters, batch_size=batch_size, source_split=source_split, target_split=target_split, remap=remap,
                      seed=seed, workers=workers, cpu=cpu)
     train_cut(cfg, out, show_progress=not quiet)
     print(f'CUT run written to {out}')
 
 # %% ../nbs/09_cli.ipynb #17a6746d
-TRANSLATE_METHODS = ('cut', 'img2img', 'ip2p', 'elite')
+TRANSLATE_METHODS = ('cut', 'img2img', 'ip2p', 'elite', 'identity')
 
 def build_translator(method:str, model:str|None, target:str, dataset:str|None=None, prompt:str|None=None, steps:int|None=None,
                      strength:float=0.3, guidance:float|None=None, image_guidance:float=1.2, size:int|None=None,
                      device=None, dtype:str='auto', faithful_placeholder:bool=False):
     "A translator by method name, with the reference's defaults."
     if method not in TRANSLATE_METHODS: raise SyncdrError(f"unknown translation method {method!r}: use {', '.join(TRANSLATE_METHODS)}")
+    if method == 'identity':
+        from syncdr.translate.engine import IdentityTranslator
+        return IdentityTranslator()
     if not model: raise SyncdrError("--model is required: a CUT run directory, or a local diffusion model folder / cached hub id")
     if method == 'cut':
         from syncdr.translate.cut import CUTTranslator
@@ -229,7 +254,7 @@ def build_translator(method:str, model:str|None, target:str, dataset:str|None=No
                            size=size or 512, device=device, dtype=dtype, faithful_placeholder=faithful_placeholder)
 
 @command('translate')
-def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
+def translate_cmd(method:str=None, # cut, img2img, ip2p, elite, or identity (the control: each image unchanged)
                   lists:str=None, # folder with `<domain>_<split>.txt` lists
                   source:str=None, # domain of the images to translate
                   target:str=None, # style to translate into
@@ -262,7 +287,7 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
     lst = Path(lists)/f'{source}_{split}.txt'
     if not lst.is_file(): raise SyncdrError(f"list file not found: {lst}")
     i, n = parse_shard(shard)
-    if quiet:
+    if quiet and method in ('img2img', 'ip2p', 'elite'):
         from diffusers.utils import logging as dl; from transformers.utils import logging as tl
         dl.disable_progress_bar(); tl.disable_progress_bar()
     device = default_device(cpu=cpu)
@@ -271,3 +296,34 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p or elite
     res = generate(tr, lst, out, source, target, seed=seed, batch_size=batch_size, size=out_size, fmt=format, shard=(i, n), layout=layout, remap=remap, jpeg_quality=jpeg_quality, limit=limit,
                    show_progress=not quiet)
     print(f"{source}->{target}: {res['written']} written, {res['skipped']} already there (shard {i}/{n} of {res['total']} images)")
+
+# %% ../nbs/09_cli.ipynb #2f53ff76
+@command('pretrain', 'glyphs')
+def pretrain_glyphs_cmd(arch:str='small', # backbone: small, tiny, or a torchvision / timm: name
+                        epochs:int=6, # passes over the glyphs
+                        n_per_class:int=150, # renderings per glyph class
+                        seed:int=0, # seeds the glyphs, the initial weights and the batches
+                        cache:str=None, # cache folder (default: $SYNCDR_CACHE, else $XDG_CACHE_HOME/syncdr, else ~/.cache/syncdr)
+                        out:str=None, # also copy the weights to this file
+                        quiet:bool=False):
+    "Pretrain a backbone on glyphs rendered from matplotlib's fonts (class-disjoint from digits); cached per setting."
+    import shutil
+    from syncdr.models import pretrain_glyphs
+    path = pretrain_glyphs(arch, n_per_class=n_per_class, epochs=epochs, seed=seed, cache=cache, show_progress=not quiet)
+    if out: Path(out).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(path, out); path = Path(out)
+    print(path)
+
+# %% ../nbs/09_cli.ipynb #79ec4047
+@command('demo')
+def demo_cmd(out:str='syncdr_demo', # folder for the lists, runs, table.md/json and figures; finished stages in it are reused
+             quick:bool=False, # seconds instead of minutes: 20 digits per class, one epoch (for tests; its numbers mean nothing)
+             full:bool=False, # all digits and longer training (longer than the default few minutes)
+             seed:int=0, # seeds the splits, pretraining, CUT and training
+             cache:str=None): # glyph-weights cache (default: $SYNCDR_CACHE, else $XDG_CACHE_HOME/syncdr, else ~/.cache/syncdr)
+    """Run SynCDR end to end on the built-in digits, offline, in minutes on a CPU, and print the test table.
+    mnist <-> optdigits with category-disjoint training: glyph pretraining (cached), CUT both directions at 32 px, translation, training of cds, cds+syn and syncdr with CUT and with the
+    identity control, and a test table beside raw pixels and the untrained backbone; writes table.md, table.json, translations.png,
+    retrieval.png and curves.png to --out."""
+    if quick and full: raise SyncdrError('--quick and --full exclude each other')
+    from syncdr.demo import run_demo
+    run_demo(out, 'quick' if quick else 'full' if full else 'default', seed=seed, cache=cache)

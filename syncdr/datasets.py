@@ -6,7 +6,7 @@ Docs: https://syncdr.github.io/syncdr/datasets.html.md"""
 
 # %% ../nbs/04_datasets.ipynb #febca4a4
 from __future__ import annotations
-import hashlib, tarfile
+import hashlib, string, tarfile
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -15,9 +15,9 @@ from .data import parse_list_line
 from .splits import split_tree, split_disjoint, disjoint_classes, disjoint_lines, published_file
 
 # %% auto #0
-__all__ = ['DIGIT_DOMAINS', 'PUBLISHED_DOMAINS', 'PUBLISHED_SPLITS', 'PUBLISHED_PREFIX', 'load_digit_domain',
-           'materialize_digits', 'published_domains', 'shipped_lists', 'published_digests', 'check_digest',
-           'published_lists', 'reroot', 'write_published_lists']
+__all__ = ['DIGIT_DOMAINS', 'GLYPH_LOOKALIKES', 'GLYPH_CHARS', 'PUBLISHED_DOMAINS', 'PUBLISHED_SPLITS', 'PUBLISHED_PREFIX',
+           'load_digit_domain', 'materialize_digits', 'glyph_fonts', 'render_glyph', 'make_glyphs', 'published_domains',
+           'shipped_lists', 'published_digests', 'check_digest', 'published_lists', 'reroot', 'write_published_lists']
 
 # %% ../nbs/04_datasets.ipynb #64dfe44f
 def load_digit_domain(name:str, size:int=32) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +56,50 @@ def materialize_digits(out:str|Path, # folder for the image tree and the lists
     counts = split_tree(out, DIGIT_DOMAINS, out=out, preset=preset, seed=seed, classes=[str(c) for c in range(10)])
     split_disjoint([out/f'{d}_train.txt' for d in DIGIT_DOMAINS], seed=disjoint_seed)
     return counts
+
+# %% ../nbs/04_datasets.ipynb #b7007190
+GLYPH_LOOKALIKES = 'OoQDIlij|ZzSsbGBgq$θδσβε'  # read as 0, 1, 2, 3, 5, 6, 8 or 9 in some font: never a pretraining class
+GLYPH_CHARS = tuple(c for c in string.ascii_letters + '#%&@?+=<>*' + 'αγλμπφψωΓΔΛΞΠΣΦΨΩ' if c not in GLYPH_LOOKALIKES)
+
+def glyph_fonts() -> dict[Path, frozenset]:
+    "matplotlib's text fonts (DejaVu, STIX) and the characters each one covers."
+    from fontTools.ttLib import TTFont
+    import matplotlib
+    files = sorted((Path(matplotlib.get_data_path())/'fonts'/'ttf').glob('*.ttf'))
+    keep = [f for f in files if f.name.startswith(('DejaVu', 'STIXGeneral'))]  # the others are symbol, size-variant or fallback fonts
+    return {f: frozenset(map(chr, TTFont(f, lazy=True).getBestCmap())) for f in keep}
+
+# %% ../nbs/04_datasets.ipynb #79fd0528
+def render_glyph(ch:str, # the character
+                 font:str|Path, # a TrueType file that covers it
+                 rng:np.random.Generator, # draws every random choice
+                 size:int=32) -> np.ndarray:
+    "One augmented white-on-black rendering of `ch`, uint8 `size×size`."
+    from PIL import ImageDraw, ImageFont, ImageFilter
+    big = 2*size
+    img = Image.new('L', (big, big))
+    f = ImageFont.truetype(str(font), int(rng.integers(int(big*0.55), int(big*0.85))))
+    d = ImageDraw.Draw(img)
+    l, t, r, b = d.textbbox((0, 0), ch, font=f)
+    x, y = (big-(r-l))/2 - l + rng.normal(0, big*0.05), (big-(b-t))/2 - t + rng.normal(0, big*0.05)
+    d.text((x, y), ch, fill=255, font=f, stroke_width=int(rng.integers(0, 4)), stroke_fill=255)
+    img = img.rotate(float(rng.normal(0, 10)), resample=Image.BILINEAR).resize((size, size), Image.BILINEAR)
+    if rng.random() < 0.3:
+        lo = int(rng.integers(10, 21)); img = img.resize((lo, lo), Image.BILINEAR).resize((size, size), Image.BILINEAR)
+    if rng.random() < 0.3: img = img.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.0))))
+    return np.asarray(img)
+
+def make_glyphs(n_per_class:int=150, # renderings per character
+                size:int=32, # image side in pixels
+                seed:int=0, # seeds every random choice
+                show_progress:bool=False) -> tuple[np.ndarray, np.ndarray]:
+    "Images (uint8, `n×size×size`) and labels (indices into `GLYPH_CHARS`) of the glyph dataset."
+    fonts, rng = glyph_fonts(), np.random.default_rng(seed)
+    xs, ys = [], []
+    for ci, ch in enumerate(progress(GLYPH_CHARS, show_progress)):
+        have = [f for f, cov in fonts.items() if ch in cov]
+        for _ in range(n_per_class): xs.append(render_glyph(ch, have[rng.integers(len(have))], rng, size)); ys.append(ci)
+    return np.stack(xs), np.asarray(ys)
 
 # %% ../nbs/04_datasets.ipynb #407879df
 PUBLISHED_DOMAINS = {'domainnet': ('clipart', 'painting', 'sketch'), 'office_home': ('Art', 'Clipart', 'Product', 'Real'),

@@ -17,13 +17,13 @@ from torchvision import transforms as T
 from PIL import Image
 from ..core import (SyncdrError, set_seed, default_device, atomic_write_json, save_checkpoint, load_checkpoint,
                          get_rng_states, set_rng_states, progress)
-from ..data import DomainDataset
+from ..data import DomainDataset, read_list, load_image
 from .engine import Translator
 
 # %% auto #0
-__all__ = ['CUT_PRESETS', 'BlurDown', 'BlurUp', 'ResBlock', 'CUTGenerator', 'PatchDiscriminator', 'PatchSampler', 'patch_nce',
-           'CUTConfig', 'cut_config', 'CUTModel', 'lsgan', 'cut_step', 'cut_transform', 'IterationSampler', 'train_cut',
-           'CUTTranslator']
+__all__ = ['CUT_PRESETS', 'SMALL_IMAGE_MAX', 'BlurDown', 'BlurUp', 'ResBlock', 'CUTGenerator', 'PatchDiscriminator',
+           'PatchSampler', 'patch_nce', 'CUTConfig', 'cut_config', 'CUTModel', 'lsgan', 'cut_step', 'list_image_side',
+           'choose_cut_preset', 'check_cut_size', 'cut_transform', 'IterationSampler', 'train_cut', 'CUTTranslator']
 
 # %% ../../nbs/translate/02_cut.ipynb #7f399302
 def _binomial(n:int) -> torch.Tensor:
@@ -206,6 +206,26 @@ def cut_step(model:CUTModel, opt_g, opt_d, real_a, real_b) -> dict:
     loss_g.backward(); opt_g.step()
     return {k: float(v.detach()) for k, v in dict(D=loss_d, G_GAN=loss_gan, NCE=nce_x, NCE_Y=nce_y).items()}
 
+# %% ../../nbs/translate/02_cut.ipynb #3ab234a3
+SMALL_IMAGE_MAX = 64  # images up to this side (px) train CUT with the small preset at their native size
+
+def list_image_side(list_file:str|Path, remap=None, n:int=8) -> int:
+    "The largest side among the first `n` images of a list."
+    return max(max(load_image(p).size) for p, _ in read_list(list_file, remap=remap)[:n])
+
+def choose_cut_preset(lists:str|Path, source:str, target:str, # as for `CUTConfig`
+                      source_split:str='train_cls_disjoint1', target_split:str='train_cls_disjoint2', remap=None) -> tuple[str, dict]:
+    "`(preset, overrides)` for the images of the two lists: `small` at their native side when they are small, else `reference`."
+    side = max(list_image_side(Path(lists)/f'{d}_{s}.txt', remap) for d, s in ((source, source_split), (target, target_split)))
+    if side <= SMALL_IMAGE_MAX: return 'small', dict(size=side, load_size=side + side//8)
+    return 'reference', {}
+
+def check_cut_size(cfg:CUTConfig, side:int):
+    "Refuse to train at more than twice the side of small images."
+    if side <= SMALL_IMAGE_MAX and cfg.size > 2*side:
+        raise SyncdrError(f"the training images are {side} px but CUT would train at {cfg.size} px (the {'reference' if cfg.size == 256 else 'given'} size): "
+                          f"slow and no better; use the small preset (syncdr cut train --preset auto or --preset small) or --size {side}")
+
 # %% ../../nbs/translate/02_cut.ipynb #17ab8834
 def cut_transform(cfg:CUTConfig):
     return T.Compose([T.Resize((cfg.load_size, cfg.load_size), interpolation=T.InterpolationMode.BICUBIC), T.RandomCrop(cfg.size),
@@ -231,6 +251,7 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
         cfg = CUTConfig.from_json(out/'config.json')
     elif (out/'last.pth').exists(): raise SyncdrError(f"{out} already holds a CUT run: resume it or choose another --out")
     la, lb = Path(cfg.lists)/f'{cfg.source}_{cfg.source_split}.txt', Path(cfg.lists)/f'{cfg.target}_{cfg.target_split}.txt'
+    check_cut_size(cfg, max(list_image_side(la, cfg.remap), list_image_side(lb, cfg.remap)))
     tfm = cut_transform(cfg)
     ds_a, ds_b = DomainDataset.from_list(la, tfm, remap=cfg.remap), DomainDataset.from_list(lb, tfm, remap=cfg.remap)
     set_seed(cfg.seed)
@@ -266,20 +287,21 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
 class CUTTranslator(Translator):
     "Translate with the generator of a CUT run (or a checkpoint file)."
     name = 'cut'
-    def __init__(self, run:str|Path, size:int|None=None, device=None):
+    def __init__(self, run:str|Path, size:int|None=None, device=None,
+                 grey:bool=False): # write greyscale images: for grey domains (digits), where colour casts are artefacts
         run = Path(run)
         self.run = run if run.is_dir() else run.parent
         ck = run/'last.pth' if run.is_dir() else run
         self.cfg = CUTConfig.from_json(self.run/'config.json')
-        self.size, self.device = size or self.cfg.size, device or default_device()
+        self.size, self.device, self.grey = size or self.cfg.size, device or default_device(), grey
         model = CUTModel(self.cfg)
         try: model.load_state_dict(load_checkpoint(ck)['model'])
         except (KeyError, RuntimeError) as e: raise SyncdrError(f"{ck} is not a CUT checkpoint of this configuration: {str(e).splitlines()[0]}") from None
         self.G = model.G.eval().to(self.device)
         self.tfm = T.Compose([T.Resize((self.size, self.size), interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), T.Normalize([0.5]*3, [0.5]*3)])
-    def settings(self): return dict(run=str(self.run), size=self.size)
+    def settings(self): return dict(run=str(self.run), size=self.size, **({'grey': True} if self.grey else {}))
     @torch.inference_mode()
     def translate(self, images, seeds=None):
         x = torch.stack([self.tfm(im.convert('RGB')) for im in images]).to(self.device)
         y = ((self.G(x).clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-        return [Image.fromarray(a) for a in y]
+        return [Image.fromarray(a).convert('L') if self.grey else Image.fromarray(a) for a in y]

@@ -14,7 +14,7 @@ from ..data import read_list, load_image, syn_path, syn_dir_name, domain_root
 
 # %% auto #0
 __all__ = ['FORMATS', 'JPEG_QUALITY', 'Translator', 'image_seed', 'parse_shard', 'output_path', 'image_format', 'save_image',
-           'generate']
+           'generate', 'IdentityTranslator']
 
 # %% ../../nbs/translate/00_engine.ipynb #8970b0fe
 class Translator:
@@ -109,3 +109,9 @@ def generate(translator:Translator, # what turns images into the target style
         for img, (_, d) in zip(outs, batch):
             save_image(img.resize((size, size), Image.BICUBIC) if size else img, d, jpeg_quality)
     return dict(total=len(items), shard=len(mine), written=len(todo), skipped=len(mine) - len(todo))
+
+# %% ../../nbs/translate/00_engine.ipynb #9ca1f25f
+class IdentityTranslator(Translator):
+    "The control: every image translated into itself."
+    name = 'identity'
+    def translate(self, images:list, seeds:list[int]|None=None) -> list: return [im.copy() for im in images]
