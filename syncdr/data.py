@@ -15,8 +15,8 @@ from .core import SyncdrError, first_few, atomic_path
 
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'parse_list_line', 'parse_remap', 'read_list', 'write_list', 'train_transform', 'eval_transform',
-           'load_image', 'check_files_exist', 'DomainDataset', 'syn_dir_name', 'domain_root', 'syn_path',
-           'check_counterparts', 'PairedDataset', 'paired_training_sets']
+           'small_train_transform', 'load_image', 'check_files_exist', 'DomainDataset', 'syn_dir_name', 'domain_root',
+           'syn_path', 'check_counterparts', 'PairedDataset', 'paired_training_sets']
 
 # %% ../nbs/02_data.ipynb #b2b73a17
 def parse_list_line(line:str, src='<list>', lineno:int=0) -> tuple[str, int]:
@@ -91,6 +91,15 @@ def eval_transform(resize:int=256, crop:int=224, stats=IMAGENET_STATS):
     "Reference evaluation transform: square resize, centre crop, normalise."
     return T.Compose([T.Resize((resize, resize), interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(crop),
                       T.ToTensor(), T.Normalize(*stats)])
+
+# %% ../nbs/02_data.ipynb #3bb8947e
+def small_train_transform(resize:int=32, crop:int=32, stats=IMAGENET_STATS,
+                          scale:tuple=(0.5, 1.0), # area fraction of the random crop
+                          degrees:float=10): # largest rotation
+    "Training augmentation for small images (digits, glyphs): square resize, random resized crop, small rotation, no flip, normalise."
+    return T.Compose([T.Resize((resize, resize), interpolation=T.InterpolationMode.BICUBIC),
+                      T.RandomResizedCrop(crop, scale=scale, ratio=(0.8, 1.25), interpolation=T.InterpolationMode.BICUBIC),
+                      T.RandomRotation(degrees), T.ToTensor(), T.Normalize(*stats)])
 
 # %% ../nbs/02_data.ipynb #73210a8c
 def load_image(path:str|Path) -> Image.Image:

@@ -40,6 +40,7 @@ class DemoSettings:
     lr:float = 0.003              # SGD learning rate (the reference's)
     k:int = 100                   # cross-domain neighbours of the entropy loss (banks hold ~1,000 images, not DomainNet's tens of thousands)
     batch_size:int = 32           # images per domain and batch
+    augment:str = 'small'         # training views: resized crops and small rotations (the reference's flip-and-crop is a no-op at 32 px)
 
 DEMO_SIZES = {
     'quick':   DemoSettings(n_per_class=20, glyph_per_class=8, glyph_epochs=1, cut_iters=4, epochs=1, k=20),  # seconds: tests
@@ -114,7 +115,7 @@ def demo_config(lists:Path, weights:Path, s:DemoSettings, method:str, syn_root:P
     "The `TrainConfig` of one demo row: 32-px digits, the glyph-pretrained backbone, model selection on val."
     return TrainConfig(lists=str(lists), source=SOURCE, target=TARGET, syn_root=None if syn_root is None else str(syn_root), method=method,
                        arch=s.arch, weights=str(weights), dim=s.dim, epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, k=s.k,
-                       resize=32, crop=32, seed=seed, cpu=True)
+                       resize=32, crop=32, augment=s.augment, seed=seed, cpu=True)
 
 def demo_train(out:Path, lists:Path, weights:Path, syn_roots:dict, s:DemoSettings, seed:int=0, rows=None, say=print) -> dict:
     "Train every row of `DEMO_METHODS` (or `rows`) into `out/runs/<row>`; finished runs are kept, killed ones resumed."

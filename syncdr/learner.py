@@ -277,6 +277,7 @@ class TrainConfig:
     separate_bn: bool = True               # one forward pass per input (reference) or one concatenated pass
     resize: int = 256                      # square resize before cropping
     crop: int = 224                        # crop size
+    augment: str = 'reference'             # training augmentation: 'reference' (flip, random crop) or 'small' (resized crop, rotation; for digit-size images)
     train_split1: str = 'train_cls_disjoint1'  # source training split
     train_split2: str = 'train_cls_disjoint2'  # target training split
     val_split: str = 'val'                 # validation split (model selection)
@@ -332,7 +333,7 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
     device = default_device(cpu=cfg.cpu)
     src_list, tgt_list = list_path(cfg, cfg.source, cfg.train_split1), list_path(cfg, cfg.target, cfg.train_split2)
     src_items, tgt_items = read_list(src_list, remap=cfg.remap), read_list(tgt_list, remap=cfg.remap)
-    tr, ev = backbone_transforms(cfg.arch, cfg.resize, cfg.crop)
+    tr, ev = backbone_transforms(cfg.arch, cfg.resize, cfg.crop, cfg.augment)
     if spec['syn']:
         src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout, syn_ext=cfg.syn_ext)
         if not spec['ppp_weight']:  # no positive pairs: load only the views

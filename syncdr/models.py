@@ -12,13 +12,13 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import SyncdrError, set_seed, atomic_path, atomic_write_json, progress
-from .data import train_transform, eval_transform, IMAGENET_STATS
+from .data import train_transform, small_train_transform, eval_transform, IMAGENET_STATS
 from .datasets import make_glyphs
 
 # %% auto #0
-__all__ = ['OWN_ARCHS', 'TinyNet', 'SmallNet', 'clip_visual', 'create_backbone', 'Embedder', 'resolve_weights', 'load_state',
-           'load_backbone_weights', 'create_embedder', 'backbone_transforms', 'zero_shot_embedder', 'cache_dir',
-           'pretrain_glyphs']
+__all__ = ['OWN_ARCHS', 'TRAIN_AUGMENTS', 'TinyNet', 'SmallNet', 'clip_visual', 'create_backbone', 'Embedder', 'resolve_weights',
+           'load_state', 'load_backbone_weights', 'create_embedder', 'backbone_transforms', 'zero_shot_embedder',
+           'cache_dir', 'pretrain_glyphs']
 
 # %% ../nbs/06_models.ipynb #acabd479
 class TinyNet(nn.Sequential):
@@ -206,11 +206,15 @@ def create_embedder(arch:str='resnet50', # torchvision name, 'timm:<name>', 'cli
     return Embedder(bb, feat, None if pooled else dim)
 
 # %% ../nbs/06_models.ipynb #a1fbd073
+TRAIN_AUGMENTS = {'reference': train_transform, 'small': small_train_transform}
+
 def backbone_transforms(arch:str, # as for `create_backbone`
                         resize:int=256, # square resize before cropping (ImageNet transforms only)
-                        crop:int=224): # crop size (ImageNet transforms only)
-    "`(train, eval)` image transforms for `arch`: open_clip's own for `clip:` towers, the reference's ImageNet ones otherwise."
-    if not arch.startswith('clip:'): return train_transform(resize, crop), eval_transform(resize, crop)
+                        crop:int=224, # crop size (ImageNet transforms only)
+                        augment:str='reference'): # training augmentation (ImageNet transforms only): a key of `TRAIN_AUGMENTS`
+    "`(train, eval)` image transforms for `arch`: open_clip's own for `clip:` towers, the reference's ImageNet ones (or `augment`) otherwise."
+    if augment not in TRAIN_AUGMENTS: raise SyncdrError(f"unknown augment {augment!r}: one of {', '.join(TRAIN_AUGMENTS)}")
+    if not arch.startswith('clip:'): return TRAIN_AUGMENTS[augment](resize, crop), eval_transform(resize, crop)
     size = _clip_config(arch[5:])['vision_cfg']['image_size']
     from open_clip.transform import PreprocessCfg, image_transform_v2
     cfg = PreprocessCfg(size=size)
