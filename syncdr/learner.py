@@ -125,12 +125,12 @@ class SynCDRLoss(nn.Module):
 # %% ../nbs/08_learner.ipynb #bbdc9e77
 @torch.no_grad()
 def embed(model:nn.Module, ds, bs:int=100, device=None, num_workers:int=0, show_progress:bool=False):
-    "Embeddings (eval mode, L2-normalised) and labels of every item of `ds`."
+    "Embeddings (eval mode) and labels of every item of `ds` (items `(image, label, ...)`)."
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
     embs, labels = [], []
-    for x, y, _ in progress(DataLoader(ds, bs, num_workers=num_workers, generator=torch.Generator()), show_progress):
+    for x, y, *_ in progress(DataLoader(ds, bs, num_workers=num_workers, generator=torch.Generator()), show_progress):
         embs.append(model(x.to(device)).float().cpu()); labels.append(torch.as_tensor(y))
     model.train(was_training)
     return torch.cat(embs), torch.cat(labels)
