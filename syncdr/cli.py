@@ -18,7 +18,8 @@ from .core import SyncdrError
 # %% auto #0
 __all__ = ['COMMANDS', 'REMAP_HELP', 'TRANSLATE_METHODS', 'command', 'parse_command', 'main', 'add_config_args', 'split_tree_cmd',
            'split_disjoint_cmd', 'data_digits_cmd', 'data_lists_cmd', 'train_cmd', 'eval_cmd', 'cut_train_cmd',
-           'build_translator', 'translate_cmd', 'pretrain_glyphs_cmd', 'demo_cmd']
+           'build_translator', 'translate_cmd', 'pretrain_glyphs_cmd', 'ihda_standin_cmd', 'ihda_pretrain_cmd',
+           'ihda_finetune_cmd', 'ihda_eval_cmd', 'demo_cmd']
 
 # %% ../nbs/09_cli.ipynb #6d4d22c7
 warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')  # raised by a dependency at import: not the user's concern
@@ -135,22 +136,29 @@ def data_lists_cmd(dataset:Annotated[str, "domainnet, office_home or cub", {'opt
     print(f"{len(written)} lists written to {out}")
 
 # %% ../nbs/09_cli.ipynb #77abcc86
-def _train_parser(prog:str) -> argparse.ArgumentParser:
-    "`syncdr train`'s options: the run directory, resuming, and every `TrainConfig` field."
-    from syncdr.learner import TrainConfig
-    p = argparse.ArgumentParser(prog=prog, description=train_cmd.__doc__)
+def _run_parser(prog:str, cls, description:str) -> argparse.ArgumentParser:
+    "A training command's options: the run directory, resuming, and every field of the config dataclass `cls`."
+    p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument('--out', help='new run directory')
     p.add_argument('--resume', metavar='RUN', help='continue this run from its last checkpoint (with --epochs: extend it to that many)')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
-    return add_config_args(p, TrainConfig)
+    return add_config_args(p, cls)
+
+def _resume_settings(settings:dict):
+    "A resumed run keeps its own config.json: refuse any other setting than --epochs."
+    other = sorted(set(settings) - {'epochs'})
+    if other: raise SyncdrError(f"--resume continues a run with its own config.json: only --epochs may be given, not {', '.join(map(_option, other))}")
+
+def _train_parser(prog:str) -> argparse.ArgumentParser:
+    from syncdr.learner import TrainConfig
+    return _run_parser(prog, TrainConfig, train_cmd.__doc__)
 
 @command('train', parser=_train_parser)
 def train_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
     "Train a SynCDR (or CDS baseline) embedding; writes config.json, metrics.jsonl, last/best.pth, curves.png."
     from syncdr.learner import TrainConfig, train, resume as resume_run
     if resume:
-        other = sorted(set(settings) - {'epochs'})
-        if other: raise SyncdrError(f"--resume continues a run with its own config.json: only --epochs may be given, not {', '.join(map(_option, other))}")
+        _resume_settings(settings)
         resume_run(resume, settings.get('epochs'), show_progress=not quiet); print(f'run {resume} resumed'); return
     if out is None: raise SyncdrError('--out is required for a new run')
     if not settings.get('lists'): raise SyncdrError('--lists is required')
@@ -312,6 +320,74 @@ def pretrain_glyphs_cmd(arch:str='small', # backbone: small, tiny, or a torchvis
     path = pretrain_glyphs(arch, n_per_class=n_per_class, epochs=epochs, seed=seed, cache=cache, show_progress=not quiet)
     if out: Path(out).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(path, out); path = Path(out)
     print(path)
+
+# %% ../nbs/09_cli.ipynb #ihda0cmd
+@command('ihda', 'standin')
+def ihda_standin_cmd(out:str=None, # folder to write (required); a finished stand-in with the same settings is reused
+                     kind:str='person', # person (PKU-Sketch + Market-1501 layouts) or shoe (QMUL-Shoes + UT-Zap50K)
+                     n_target:int=40, # target identities (3/4 train, 1/4 test per PKU's style proportions)
+                     n_source:int=60, # source identities
+                     seed:int=0,
+                     quiet:bool=False):
+    "Write IHDA stand-in data: raw and processed formats of the target and source datasets, with visible attributes."
+    if not out: raise SyncdrError('--out is required')
+    from syncdr.ihda.standin import make_standin
+    paths = make_standin(out, kind=kind, n_target=n_target, n_source=n_source, seed=seed, show_progress=not quiet)
+    for k, v in vars(paths).items():
+        if v is not None: print(f'{k:<18} {v}')
+
+def _ihda_parser(name:str):
+    def make(prog):
+        import syncdr.ihda.train as T
+        cls = T.PretrainConfig if name == 'pretrain' else T.FinetuneConfig
+        return _run_parser(prog, cls, COMMANDS[('ihda', name)].__doc__)
+    return make
+
+def _ihda_run(step:str, out, resume, quiet, settings):
+    from syncdr.ihda import train as T
+    if resume:
+        _resume_settings(settings)
+        learn = T.resume(resume, settings.get('epochs'), show_progress=not quiet)
+        print(f"run {resume} {'was already finished' if learn.finished else 'resumed and finished'}")
+    else:
+        if out is None: raise SyncdrError('--out is required for a new run')
+        cfg = (T.PretrainConfig if step == 'pretrain' else T.FinetuneConfig)(**settings)
+        learn = (T.pretrain if step == 'pretrain' else T.finetune)(cfg, out, show_progress=not quiet)
+        print(f'run written to {out}')
+    if getattr(learn, 'report', None): print(T.summary_table({'test': [learn.report['test']]}))
+
+@command('ihda', 'pretrain', parser=_ihda_parser('pretrain'))
+def ihda_pretrain_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
+    "IHDA step 1: identities and attributes on the labelled source (Market-1501 or UT-Zap50K); writes config.json, metrics.jsonl, last.pth."
+    _ihda_run('pretrain', out, resume, quiet, settings)
+
+@command('ihda', 'finetune', parser=_ihda_parser('finetune'))
+def ihda_finetune_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
+    "IHDA step 2: photo and sketch encoders on the target (PKU-Sketch or QMUL-Shoes) with attributes and 3-way DANN; writes the run and report.json."
+    _ihda_run('finetune', out, resume, quiet, settings)
+
+@command('ihda', 'eval')
+def ihda_eval_cmd(runs:Annotated[str, "IHDA run directories; several (e.g. the 10 PKU folds) are summarised as mean ± std", {'nargs': '+', 'opt': False}]=None,
+                  which:str='last', # checkpoint: last, or best (on the validation split)
+                  target:str='', # pku or qmul: needed for a step-1 run (no target training), else the run's own
+                  data:str='', # the target folder (default: a step-2 run's own)
+                  fold:int=None, # PKU raw fold (default: the run's)
+                  feature:str='', # neck or gap (default: the run's)
+                  out:str=None, # also write the table here (markdown) and a CSV beside it
+                  cpu:bool=False):
+    "Sketch→photo CMC (rank-1/5/10/20) and mAP of IHDA runs on their test split, one row per run and their mean ± std."
+    from syncdr.ihda.train import evaluate_run, summary_table
+    from syncdr.core import atomic_write_text
+    if len(set(runs)) < len(runs): raise SyncdrError('a run is named twice')
+    reps = {str(r): evaluate_run(r, which, target, data, fold, feature=feature, cpu=cpu) for r in runs}
+    rows = {r: [rep] for r, rep in reps.items()}
+    if len(reps) > 1: rows[f'mean over {len(reps)} runs'] = list(reps.values())
+    table = summary_table(rows, first='run')
+    print(table)
+    if out:
+        keys = ('Rank-1', 'Rank-5', 'Rank-10', 'Rank-20', 'mAP')
+        atomic_write_text(out, table)
+        atomic_write_text(Path(out).with_suffix('.csv'), 'run,' + ','.join(keys) + '\n' + ''.join(f'{r},' + ','.join(f'{rep[k]:.6f}' for k in keys) + '\n' for r, rep in reps.items()))
 
 # %% ../nbs/09_cli.ipynb #79ec4047
 @command('demo')

@@ -153,10 +153,10 @@ def table_rows(reports:dict) -> dict:
     dirs = (f'{SOURCE}2{TARGET}', f'{TARGET}2{SOURCE}')
     return {row: {**{f'{d} {m}': rep[d][m] for d in dirs for m in TABLE_METRICS}, 'mean Prec@1': rep['mean']['Prec@1']} for row, rep in reports.items()}
 
-def markdown_table(rows:dict, fmt=lambda v: f'{v:.3f}') -> str:
-    "The rows as a markdown table, each value written by `fmt` (three decimals)."
+def markdown_table(rows:dict, fmt=lambda v: f'{v:.3f}', first:str='method') -> str:
+    "The rows as a markdown table under the header `first`, each value written by `fmt` (three decimals)."
     cols = list(next(iter(rows.values())))
-    head = '| method | ' + ' | '.join(cols) + ' |\n|---|' + '---:|'*len(cols) + '\n'
+    head = f'| {first} | ' + ' | '.join(cols) + ' |\n|---|' + '---:|'*len(cols) + '\n'
     return head + ''.join(f'| {r} | ' + ' | '.join(fmt(v[c]) for c in cols) + ' |\n' for r, v in rows.items())
 
 # %% ../nbs/11_demo.ipynb #f1b1298b

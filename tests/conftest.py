@@ -12,6 +12,9 @@ def run_syncdr(*args, ok=True, cwd=None):
 @pytest.fixture
 def syncdr(): return run_syncdr
 
+@pytest.fixture(scope='module')
+def syncdr_module(): return run_syncdr
+
 def tiny_lists(tmp, domains=('clipart', 'painting'), n_classes:int=4, n_per_class:int=10):
     "A tiny image tree under `tmp/data` with train/val/test and category-disjoint lists in `tmp/lists`."
     from syncdr.splits import split_tree, split_disjoint

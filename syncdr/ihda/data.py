@@ -21,11 +21,11 @@ from ..data import IMAGENET_STATS, load_image, check_files_exist
 
 # %% auto #0
 __all__ = ['PKU_STYLE_COUNTS', 'PKU_TRAIN_PER_STYLE', 'MARKET_ATTRIBUTES', 'ZAP_ATTRIBUTES', 'ZAP_IMAGES', 'ZAP_CSV',
-           'IHDA_KINDS', 'load_rgb', 'inverted_edges', 'TargetSplit', 'SourceSet', 'pku_styles', 'pku_fold',
-           'save_fold_ids', 'load_fold_ids', 'read_pku', 'write_pku_processed', 'read_pku_processed', 'read_qmul',
-           'write_qmul_processed', 'read_qmul_processed', 'read_market_attribute_mat', 'read_market_attributes_pkl',
-           'write_market_attributes_pkl', 'read_market', 'read_zap', 'read_zap_json', 'write_zap_json', 'PKSampler',
-           'SourceDataset', 'PairDataset', 'ItemDataset', 'ihda_transform']
+           'IHDA_KINDS', 'REFERENCE_WIDTHS', 'load_rgb', 'inverted_edges', 'TargetSplit', 'SourceSet', 'pku_styles',
+           'pku_fold', 'save_fold_ids', 'load_fold_ids', 'read_pku', 'write_pku_processed', 'read_pku_processed',
+           'read_qmul', 'write_qmul_processed', 'read_qmul_processed', 'read_market_attribute_mat',
+           'read_market_attributes_pkl', 'write_market_attributes_pkl', 'read_market', 'read_zap', 'read_zap_json',
+           'write_zap_json', 'PKSampler', 'SourceDataset', 'PairDataset', 'ItemDataset', 'ihda_transform']
 
 # %% ../../nbs/ihda/00_data.ipynb #ef5395bc
 def load_rgb(item) -> Image.Image:
@@ -580,6 +580,11 @@ class ItemDataset(Dataset):
 
 # %% ../../nbs/ihda/00_data.ipynb #9637f130
 IHDA_KINDS = ('market', 'pku', 'zap', 'qmul')
+REFERENCE_WIDTHS = {'market': 128, 'pku': 128, 'zap': 96, 'qmul': 96}  # the input widths the reference's pads were set for
+
+def _pad(reference_pad:int, kind:str, width:int) -> int:
+    "The reference's padding, scaled to `width` (exactly the reference's at its own input size)."
+    return max(1, round(reference_pad * width / REFERENCE_WIDTHS[kind]))
 
 def ihda_transform(kind:str, # 'market', 'pku', 'zap' or 'qmul'
                    size:tuple[int, int], # (H, W) of the output
@@ -589,9 +594,9 @@ def ihda_transform(kind:str, # 'market', 'pku', 'zap' or 'qmul'
     size = tuple(size)
     tail = [T.ToTensor(), T.Normalize(*IMAGENET_STATS)]
     if not train: return T.Compose([T.Grayscale(3), T.Resize(size)] + tail)
-    jitter = T.ColorJitter(0.05, 0.05, 0.05, 0.05)
-    aug = {'market': lambda: [T.Resize(size), T.Grayscale(3), T.Pad(15), T.RandomCrop(size), T.RandomHorizontalFlip()],
-           'pku': lambda: [T.Resize(size), T.Grayscale(3), T.Pad(15), T.RandomRotation(15), T.RandomCrop(size), T.RandomHorizontalFlip()],
-           'zap': lambda: [T.Resize(size), T.Grayscale(3), T.RandomAffine(5, shear=5), T.Pad(10), T.RandomCrop(size)],
-           'qmul': lambda: [T.Grayscale(3), T.Resize(size), T.RandomAffine(5, scale=(0.9, 1.1), shear=5), T.Pad(10), T.RandomCrop(size)]}[kind]()
+    jitter, pad = T.ColorJitter(0.05, 0.05, 0.05, 0.05), T.Pad(_pad(15 if kind in ('market', 'pku') else 10, kind, size[1]))
+    aug = {'market': lambda: [T.Resize(size), T.Grayscale(3), pad, T.RandomCrop(size), T.RandomHorizontalFlip()],
+           'pku': lambda: [T.Resize(size), T.Grayscale(3), pad, T.RandomRotation(15), T.RandomCrop(size), T.RandomHorizontalFlip()],
+           'zap': lambda: [T.Resize(size), T.Grayscale(3), T.RandomAffine(5, shear=5), pad, T.RandomCrop(size)],
+           'qmul': lambda: [T.Grayscale(3), T.Resize(size), T.RandomAffine(5, scale=(0.9, 1.1), shear=5), pad, T.RandomCrop(size)]}[kind]()
     return T.Compose(aug + [jitter] + tail)

@@ -24,7 +24,7 @@ __all__ = ['IHDA_BACKBONES', 'ENTROPY_KINDS', 'REFERENCE_MODULES', 'LayerBackbon
            'read_reference_checkpoint', 'load_reference_checkpoint', 'load_imagenet_senet']
 
 # %% ../../nbs/ihda/02_model.ipynb #533a7d81
-IHDA_BACKBONES = ('se_resnext50', 'resnet50', 'tiny')
+IHDA_BACKBONES = ('se_resnext50', 'resnet50', 'small', 'tiny')
 
 class LayerBackbone(nn.Module):
     "A ResNet-style body (stem, `layer1`…`layer4`) whose forward returns the layer-3 and layer-4 maps."
@@ -54,6 +54,12 @@ def _tiny_backbone(last_stride:int) -> LayerBackbone:
     return LayerBackbone({'layer0': _conv_bn_relu(3, 8, 2)},
                          [_conv_bn_relu(8, 8), _conv_bn_relu(8, 16, 2), _conv_bn_relu(16, 16, 2), _conv_bn_relu(16, 32, last_stride)], (16, 32))
 
+def _small_backbone(last_stride:int, width:int=32) -> LayerBackbone:
+    "Two 3×3 convolutions per stage, `width`…8·`width` channels (layer3 128, layer4 256): a small real CNN for CPU experiments."
+    stage = lambda i, o, s: nn.Sequential(_conv_bn_relu(i, o, s), _conv_bn_relu(o, o))
+    w = width
+    return LayerBackbone({'layer0': _conv_bn_relu(3, w, 2)}, [stage(w, w, 1), stage(w, 2*w, 2), stage(2*w, 4*w, 2), stage(4*w, 8*w, last_stride)], (4*w, 8*w))
+
 def _resnet_body(m:nn.Module, stem:tuple) -> LayerBackbone:
     "The stem and stages of a timm/torchvision bottleneck ResNet `m`, without its pooling and classifier."
     return LayerBackbone({n: getattr(m, n) for n in stem}, [m.layer1, m.layer2, m.layer3, m.layer4],
@@ -66,6 +72,7 @@ def create_ihda_backbone(name:str='se_resnext50', # one of `IHDA_BACKBONES`
     if name not in IHDA_BACKBONES: raise SyncdrError(f"unknown IHDA backbone {name!r}: choose one of {', '.join(IHDA_BACKBONES)}")
     if last_stride not in (1, 2): raise SyncdrError(f"last_stride must be 1 or 2, got {last_stride!r}")
     if name == 'tiny': return _tiny_backbone(last_stride)
+    if name == 'small': return _small_backbone(last_stride)
     if name == 'se_resnext50': body = _resnet_body(timm.create_model('legacy_seresnext50_32x4d', pretrained=False), ('layer0', 'pool0'))
     else: body = _resnet_body(torchvision.models.resnet50(weights=None), ('conv1', 'bn1', 'relu', 'maxpool'))
     _set_last_stride(body.layer4, last_stride)
