@@ -120,6 +120,7 @@ class FinetuneConfig(_Config):
     consistency: bool = True               # photo–sketch attribute consistency (L_con)
     dann: bool = True                      # 3-way domain-adversarial alignment (L_d)
     faithful_domain_sign: bool = False     # the reference's doubly inverted domain loss (spec §6.1), for comparison only
+    grl_horizon: int = 0                   # iterations over which the GRL coefficient rises: 0 = this run's length; 10000 = the reference's fixed horizon
     feature: str = 'neck'                  # retrieval feature: neck (L2-normalised BN-neck, code PKU) or gap (raw layer-4 pooling, code Shoes notebook)
     val_ids: int = 0                       # training identities held out for validation and best-epoch selection; 0: report the last epoch
     seed: int = 0                          # seeds every random number generator
@@ -269,10 +270,11 @@ class TargetLoss(_PartsLoss):
 # %% ../../nbs/ihda/03_train.ipynb #0257ef06
 class GRLCallback(Callback):
     "Before every batch, set the model's gradient-reversal coefficient from the progress through the whole run (resumes included)."
-    def __init__(self, total_epochs:int, start_epoch:int=0): self.total, self.start_epoch = total_epochs, start_epoch
+    def __init__(self, total_epochs:int, start_epoch:int=0, horizon:int=0): self.total, self.start_epoch, self.horizon = total_epochs, start_epoch, horizon
     def before_batch(self):
         if not self.training: return
-        progress = (self.start_epoch + self.epoch + self.iter / max(self.n_iter, 1)) / self.total
+        epochs_done = self.start_epoch + self.epoch + self.iter / max(self.n_iter, 1)
+        progress = epochs_done * self.n_iter / self.horizon if self.horizon else epochs_done / self.total  # the reference: iterations / 10,000
         self.learn.model.coeff = grl_coeff(progress)
 
 # %% ../../nbs/ihda/03_train.ipynb #4e96eccd
@@ -474,7 +476,7 @@ def build_finetune_learner(cfg:FinetuneConfig, run_dir:str|Path|None=None, show_
     if val_split is not None:
         validate = lambda m: evaluate_split(m.photo_encoder, m.sketch_encoder, m.id_head, val_split, cfg.target, size, cfg.feature, num_workers=cfg.workers)
     lrs = [cfg.lr * cfg.encoder_lr, cfg.lr]
-    cbs = [EpochScheduleCallback(partial(finetune_lr_factor, cfg=cfg), lrs, start_epoch), GRLCallback(cfg.epochs, start_epoch)]
+    cbs = [EpochScheduleCallback(partial(finetune_lr_factor, cfg=cfg), lrs, start_epoch), GRLCallback(cfg.epochs, start_epoch, cfg.grl_horizon)]
     if run_dir is not None: cbs.append(RunLogCallback(run_dir, validate, start_epoch))
     learn = _learner(net, loader, TargetLoss(cfg), lrs, cbs, run_dir, show_progress, device)
     learn.ihda = dict(step='finetune', arch=arch, n_ids=train_split.n_ids, n_attributes=source.n_attributes,
@@ -587,7 +589,7 @@ def summary_table(rows:dict[str, list[dict]], first:str='setting') -> str:
     sums = {name: summarize(reps) | {'runs': (len(reps), 0)} for name, reps in rows.items()}
     return markdown_table(sums, lambda v: str(v[0]) if isinstance(v[0], int) else f'{v[0]:.3f} ± {v[1]:.3f}', first)
 
-# %% ../../nbs/ihda/03_train.ipynb #b1e07928
+# %% ../../nbs/ihda/03_train.ipynb #31289cd7
 def cmc_curve(photo_encoder, sketch_encoder, id_head, split:TargetSplit, kind:str, size, feature:str='neck', max_rank:int=20) -> np.ndarray:
     "CMC accuracy at ranks 1..`max_rank` of `split`'s sketches against its photos."
     rep = evaluate_split(photo_encoder, sketch_encoder, id_head, split, kind, size, feature, ranks=range(1, max_rank + 1))
