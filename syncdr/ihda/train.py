@@ -120,6 +120,7 @@ class FinetuneConfig(_Config):
     consistency: bool = True               # photo–sketch attribute consistency (L_con)
     dann: bool = True                      # 3-way domain-adversarial alignment (L_d)
     faithful_domain_sign: bool = False     # the reference's doubly inverted domain loss (spec §6.1), for comparison only
+    joint_domain_batch: bool = False       # the domain head sees the three streams as one batch (its batch norm then spans the domains); the reference: one pass per stream
     grl_horizon: int = 0                   # iterations over which the GRL coefficient rises: 0 = this run's length; 10000 = the reference's fixed horizon
     feature: str = 'neck'                  # retrieval feature: neck (L2-normalised BN-neck, code PKU) or gap (raw layer-4 pooling, code Shoes notebook)
     val_ids: int = 0                       # training identities held out for validation and best-epoch selection; 0: report the last epoch
@@ -191,8 +192,9 @@ class SourceNet(nn.Module):
 class _PartsLoss(nn.Module):
     "A sum of named loss terms; `parts` keeps the last batch's values and `epoch` switches terms on."
     def __init__(self): super().__init__(); self.parts, self.epoch = {}, 0
-    def total(self, parts:dict):
-        self.parts = {k: float(v.detach()) for k, v in parts.items()}
+    def total(self, parts:dict, **stats):
+        "The sum of `parts`; `parts` and `stats` (logged, not summed) are kept as floats for the run's log."
+        self.parts = {k: float(v.detach()) for k, v in parts.items()} | {k: float(v) for k, v in stats.items()}
         return sum(parts.values())
     def triplets(self, out, y, margin): return batch_hard_triplet(out['f3'], y, margin) + batch_hard_triplet(out['f4'], y, margin)
 
@@ -235,11 +237,12 @@ class EpochScheduleCallback(Callback):
 # %% ../../nbs/ihda/03_train.ipynb #b6a3bfc2
 class TargetNet(nn.Module):
     "Step 2's model: photo and sketch encoders, the target identity head, the attribute head and the 3-way domain head."
-    def __init__(self, photo_encoder:nn.Module, sketch_encoder:nn.Module, att_head:nn.Module, n_ids:int, dropout:float=0.7, use_source:bool=True):
+    def __init__(self, photo_encoder:nn.Module, sketch_encoder:nn.Module, att_head:nn.Module, n_ids:int, dropout:float=0.7,
+                 use_source:bool=True, joint_domain_batch:bool=False): # the domain head sees the streams in one batch, or one pass each (reference)
         super().__init__()
         self.photo_encoder, self.sketch_encoder, self.att_head = photo_encoder, sketch_encoder, att_head
         self.id_head, self.domain_head = IDHead(photo_encoder.dim, n_ids, dropout), DomainHead(photo_encoder.dim, 3)
-        self.use_source, self.coeff = use_source, 0.0
+        self.use_source, self.joint_domain_batch, self.coeff = use_source, joint_domain_batch, 0.0
     def forward(self, photo, sketch, source):
         (p3, p4), (k3, k4) = self.photo_encoder(photo), self.sketch_encoder(sketch)
         f4 = torch.cat([p4, k4])
@@ -248,12 +251,13 @@ class TargetNet(nn.Module):
         if self.use_source:
             s4 = self.photo_encoder(source)[1]
             out['att_s'] = self.att_head(s4); streams = [s4] + streams
-        out['domain'] = torch.cat([self.domain_head(grad_reverse(s, self.coeff)) for s in streams])
+        if self.joint_domain_batch: out['domain'] = self.domain_head(grad_reverse(torch.cat(streams), self.coeff))
+        else: out['domain'] = torch.cat([self.domain_head(grad_reverse(s, self.coeff)) for s in streams])
         first = 0 if self.use_source else 1
         out['domain_labels'] = torch.cat([torch.full((len(s),), d, device=f4.device) for d, s in enumerate(streams, first)])
         return out
 
-# %% ../../nbs/ihda/03_train.ipynb #077730c1
+# %% ../../nbs/ihda/03_train.ipynb #c7587e96
 class TargetLoss(_PartsLoss):
     "Step 2: CE_ls + [triplets] + λ2·(BCE_s + H_photo + H_sketch + MSE_con) + λ3·L_domain; each attribute/domain term can be switched off."
     def __init__(self, cfg:FinetuneConfig): super().__init__(); self.cfg = cfg
@@ -265,9 +269,10 @@ class TargetLoss(_PartsLoss):
         if c.entropy != 'none': parts['entropy'] = c.att_weight * (attribute_entropy(out['att_p'], c.entropy) + attribute_entropy(out['att_k'], c.entropy))
         if c.consistency: parts['consistency'] = c.att_weight * attribute_consistency(out['att_p'], out['att_k'])
         if c.dann: parts['domain'] = c.domain_weight * domain_loss(out['domain'], out['domain_labels'], c.faithful_domain_sign)
-        return self.total(parts)
+        domain_acc = (out['domain'].argmax(1) == out['domain_labels']).float().mean()  # how well the domain head tells the streams apart
+        return self.total(parts, domain_acc=domain_acc)
 
-# %% ../../nbs/ihda/03_train.ipynb #0257ef06
+# %% ../../nbs/ihda/03_train.ipynb #afdf7e68
 class GRLCallback(Callback):
     "Before every batch, set the model's gradient-reversal coefficient from the progress through the whole run (resumes included)."
     def __init__(self, total_epochs:int, start_epoch:int=0, horizon:int=0): self.total, self.start_epoch, self.horizon = total_epochs, start_epoch, horizon
@@ -277,7 +282,7 @@ class GRLCallback(Callback):
         progress = epochs_done * self.n_iter / self.horizon if self.horizon else epochs_done / self.total  # the reference: iterations / 10,000
         self.learn.model.coeff = grl_coeff(progress)
 
-# %% ../../nbs/ihda/03_train.ipynb #4e96eccd
+# %% ../../nbs/ihda/03_train.ipynb #80812d71
 def _epoch_generator(seed:int, epoch:int, stream:int=0) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed) * 100_003 + int(epoch) * 10 + stream)
 
@@ -313,7 +318,7 @@ class PairSourceLoader:
             x, _, z = next(src)
             yield photo, sketch, x, y, z.float()
 
-# %% ../../nbs/ihda/03_train.ipynb #96d08a26
+# %% ../../nbs/ihda/03_train.ipynb #bac05059
 ABLATIONS = {
     'IHDA': {},                                                                   # Table XVI row 13
     'no consistency': dict(consistency=False),                                    # row 10
@@ -323,7 +328,7 @@ ABLATIONS = {
     'plain fine-tune': dict(source_attributes_loss=False, entropy='none', consistency=False, dann=False),  # row 6
 }
 
-# %% ../../nbs/ihda/03_train.ipynb #1d36407c
+# %% ../../nbs/ihda/03_train.ipynb #6dadc0fc
 class RetrievalFeature(nn.Module):
     "An encoder's retrieval feature: the BN-neck of its layer-4 pooling (`neck`) or the pooling itself (`gap`), L2-normalised."
     def __init__(self, encoder:nn.Module, id_head:nn.Module|None=None, feature:str='neck'):
@@ -351,7 +356,7 @@ def evaluate_split(photo_encoder:nn.Module, sketch_encoder:nn.Module, id_head:nn
     "CMC at `ranks` and mAP of `split`'s sketches (queries) against its photos (gallery)."
     return cmc(*split_embeddings(photo_encoder, sketch_encoder, id_head, split, kind, size, feature, **kwargs), ranks=ranks)
 
-# %% ../../nbs/ihda/03_train.ipynb #45eac1e7
+# %% ../../nbs/ihda/03_train.ipynb #98290a4c
 class RunLogCallback(Callback):
     "After every epoch: validation (if any), a metrics line, last.pth and best.pth, all written atomically."
     order = ProgressCallback.order + 10
@@ -377,7 +382,7 @@ class RunLogCallback(Callback):
         save_checkpoint(self.run_dir/'last.pth', state)
         append_jsonl(self.run_dir/'metrics.jsonl', row)
 
-# %% ../../nbs/ihda/03_train.ipynb #92d781b5
+# %% ../../nbs/ihda/03_train.ipynb #9a013e57
 def _split_encoders(m:nn.Module) -> list[list]:
     "Two parameter groups: the encoders (trained at `encoder_lr`×) and the heads."
     enc = [p for n, p in m.named_parameters() if n.split('.')[0] in ('encoder', 'photo_encoder', 'sketch_encoder')]
@@ -399,7 +404,7 @@ def _load(module:nn.Module, state:dict, what:str):
     try: module.load_state_dict(state)
     except RuntimeError as e: raise SyncdrError(f"{what} does not match: {str(e).splitlines()[0]}") from None
 
-# %% ../../nbs/ihda/03_train.ipynb #11a09552
+# %% ../../nbs/ihda/03_train.ipynb #4265dee5
 def _init_weights(encoder:Encoder, arch:str, weights:str):
     "ImageNet (or other) initial weights of a step-1 encoder."
     if not weights: return
@@ -425,7 +430,7 @@ def build_pretrain_learner(cfg:PretrainConfig, run_dir:str|Path|None=None, show_
     learn.ihda = dict(step='pretrain', arch=cfg.arch, n_ids=source.n_ids, n_attributes=source.n_attributes)
     return learn
 
-# %% ../../nbs/ihda/03_train.ipynb #8a21baf0
+# %% ../../nbs/ihda/03_train.ipynb #87a19ec0
 def _step1_parts(cfg:FinetuneConfig, n_att:int) -> tuple[Encoder, nn.Module, str]:
     "The photo encoder, attribute head and architecture step 2 starts from."
     if not cfg.pretrained:
@@ -450,7 +455,7 @@ def _step1_parts(cfg:FinetuneConfig, n_att:int) -> tuple[Encoder, nn.Module, str
     load_reference_checkpoint(p, {'Embed_net_1': enc, 'A_net': att})
     return enc, att, arch
 
-# %% ../../nbs/ihda/03_train.ipynb #16e1ef11
+# %% ../../nbs/ihda/03_train.ipynb #1c05ad3f
 def check_finetune(cfg:FinetuneConfig):
     "Raise on settings that cannot work, before any data is read."
     _check_choice('target', cfg.target, TARGETS); _check_choice('source', cfg.source, SOURCES)
@@ -468,7 +473,8 @@ def build_finetune_learner(cfg:FinetuneConfig, run_dir:str|Path|None=None, show_
     source = load_source(cfg.source, cfg.source_data, cfg.source_attributes, cfg.variant)
     size = _size(cfg, cfg.target)
     enc, att, arch = _step1_parts(cfg, source.n_attributes)
-    net = TargetNet(enc, copy.deepcopy(enc), att, train_split.n_ids, cfg.dropout, use_source=cfg.source_attributes_loss or cfg.dann)
+    net = TargetNet(enc, copy.deepcopy(enc), att, train_split.n_ids, cfg.dropout, use_source=cfg.source_attributes_loss or cfg.dann,
+                    joint_domain_batch=cfg.joint_domain_batch)
     tfm_t, tfm_s = ihda_transform(cfg.target, size, train=True), ihda_transform(cfg.source, size, train=True)
     loader = PairSourceLoader(PairDataset(train_split, tfm_t, tfm_t, seed=cfg.seed), SourceDataset(source, tfm_s),
                               cfg.pairs, cfg.source_batch, cfg.seed, cfg.workers)
@@ -483,7 +489,7 @@ def build_finetune_learner(cfg:FinetuneConfig, run_dir:str|Path|None=None, show_
                       test=test_split, val=val_split, size=size)
     return learn
 
-# %% ../../nbs/ihda/03_train.ipynb #08e2f62a
+# %% ../../nbs/ihda/03_train.ipynb #0f8f3e37
 def _write_config(run:Path, cfg, learn:Learner):
     i = learn.ihda
     atomic_write_json(run/'config.json', dict(step=i['step'], **asdict(cfg), resolved=dict(arch=i['arch'], n_ids=i['n_ids'], n_attributes=i['n_attributes'])))
@@ -520,7 +526,7 @@ def finetune(cfg:FinetuneConfig, out:str|Path, show_progress:bool=True) -> Learn
     learn.report = test_report(learn, cfg, out)
     return learn
 
-# %% ../../nbs/ihda/03_train.ipynb #9ba1bd5f
+# %% ../../nbs/ihda/03_train.ipynb #62f372bc
 def _run_config(run:Path):
     if not (run/'config.json').is_file(): raise SyncdrError(f"not an IHDA run directory: {run} (config.json missing)")
     d = json.loads((run/'config.json').read_text())
@@ -552,7 +558,7 @@ def resume(run:str|Path, epochs:int|None=None, show_progress:bool=True) -> Learn
     if step == 'finetune' and (not learn.finished or not (run/'report.json').exists()): learn.report = test_report(learn, cfg, run)
     return learn
 
-# %% ../../nbs/ihda/03_train.ipynb #ce291c3f
+# %% ../../nbs/ihda/03_train.ipynb #d7e19cf6
 def load_run(run:str|Path, which:str='last', cpu:bool=False) -> tuple[nn.Module, object, str]:
     "`(model, config, step)` of an IHDA run, with the weights of its `last` or `best` checkpoint."
     run = Path(run)
@@ -578,7 +584,7 @@ def evaluate_run(run:str|Path, which:str='last',
     _, test = load_target(target, data, fold or 0, split)
     return evaluate_split(photo, sketch, net.id_head, test, target, _size(cfg, target), feature or getattr(cfg, 'feature', 'neck'), show_progress=show_progress)
 
-# %% ../../nbs/ihda/03_train.ipynb #badd46d1
+# %% ../../nbs/ihda/03_train.ipynb #583b403f
 def summarize(reports:list[dict], keys=('Rank-1', 'Rank-5', 'Rank-10', 'Rank-20', 'mAP')) -> dict:
     "`{metric: (mean, std)}` over `reports` (std 0 for one report)."
     if not reports: raise SyncdrError("no reports to summarise")
@@ -589,7 +595,7 @@ def summary_table(rows:dict[str, list[dict]], first:str='setting') -> str:
     sums = {name: summarize(reps) | {'runs': (len(reps), 0)} for name, reps in rows.items()}
     return markdown_table(sums, lambda v: str(v[0]) if isinstance(v[0], int) else f'{v[0]:.3f} ± {v[1]:.3f}', first)
 
-# %% ../../nbs/ihda/03_train.ipynb #31289cd7
+# %% ../../nbs/ihda/03_train.ipynb #e658c0da
 def cmc_curve(photo_encoder, sketch_encoder, id_head, split:TargetSplit, kind:str, size, feature:str='neck', max_rank:int=20) -> np.ndarray:
     "CMC accuracy at ranks 1..`max_rank` of `split`'s sketches against its photos."
     rep = evaluate_split(photo_encoder, sketch_encoder, id_head, split, kind, size, feature, ranks=range(1, max_rank + 1))
