@@ -7,19 +7,20 @@ Docs: https://syncdr.github.io/syncdr/cli.html.md"""
 # %% ../nbs/09_cli.ipynb #3ffb6cf8
 from __future__ import annotations
 import shlex
-import sys, warnings, argparse
+import sys, json, warnings, argparse
 from dataclasses import fields, MISSING
 from pathlib import Path
 from typing import Annotated
 from fastcore.script import anno_parser
 from fastcore.docments import docments
-from .core import SyncdrError
+from . import __version__
+from .core import SyncdrError, check_writable
 
 # %% auto #0
 __all__ = ['COMMANDS', 'REMAP_HELP', 'TRANSLATE_METHODS', 'command', 'parse_command', 'main', 'add_config_args', 'split_tree_cmd',
-           'split_disjoint_cmd', 'data_digits_cmd', 'data_lists_cmd', 'train_cmd', 'eval_cmd', 'cut_train_cmd',
-           'build_translator', 'translate_cmd', 'pretrain_glyphs_cmd', 'ihda_standin_cmd', 'ihda_pretrain_cmd',
-           'ihda_finetune_cmd', 'ihda_eval_cmd', 'demo_cmd']
+           'split_disjoint_cmd', 'data_digits_cmd', 'data_lists_cmd', 'train_cmd', 'eval_cmd', 'compare_cmd',
+           'show_cmd', 'cut_train_cmd', 'build_translator', 'translate_cmd', 'pretrain_glyphs_cmd', 'ihda_standin_cmd',
+           'ihda_pretrain_cmd', 'ihda_finetune_cmd', 'ihda_eval_cmd', 'demo_cmd']
 
 # %% ../nbs/09_cli.ipynb #6d4d22c7
 warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')  # raised by a dependency at import: not the user's concern
@@ -66,15 +67,23 @@ def main(argv:list|None=None):
     key = _find(argv)
     if key is None:
         if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
+        if argv[0] in ('-V', '--version'): print(f'syncdr {__version__}'); return 0
         _fail('syncdr', f"unknown command {' '.join(argv[:2])!r}; commands: {', '.join(' '.join(k) for k in COMMANDS)}")
     prog = 'syncdr ' + ' '.join(key)
     args = _parse(key, argv[len(key):], lambda msg: _fail(prog, msg))
-    try: COMMANDS[key](**args)
+    try:
+        for opt in ('out', 'resume'):  # an output that cannot be written fails now, in one line, before any work
+            if isinstance(args.get(opt), str) and args[opt]: check_writable(args[opt], _option(opt))
+        COMMANDS[key](**args)
     except SyncdrError as e: _fail(prog, str(e), 1)
     return 0
 
 # %% ../nbs/09_cli.ipynb #298a0978
 def _option(name:str) -> str: return '--' + name.replace('_', '-')
+
+def _bars(quiet:bool) -> bool:
+    "Progress bars unless --quiet, and only on a terminal: a log file gets the results, not thousands of bar updates."
+    return not quiet and (sys.stdout.isatty() or sys.stderr.isatty())
 
 def add_config_args(p:argparse.ArgumentParser, cls, skip=()):
     "One option per field of the dataclass `cls`, its help from the field's comment; options not given stay out of the parsed namespace."
@@ -95,10 +104,11 @@ def split_tree_cmd(root:str, # image tree `<root>/<domain>/<class>/<file>`
                    domains:Annotated[str, "domain folders to split", {'nargs': '+', 'required': True}]=None,
                    preset:str='domainnet', # rounding rule: domainnet, cub or office_home
                    seed:int=0, # shuffles files within each class
+                   verify:bool=False, # open every image first: a corrupt file fails here, before any list is written
                    out:str=None): # folder for `<domain>_{train,val,test}.txt` (default: ROOT)
     "Write seeded per-class train/val/test lists of an image tree."
     from syncdr.splits import split_tree
-    for dom, c in split_tree(root, domains, out=out, preset=preset, seed=seed).items():
+    for dom, c in split_tree(root, domains, out=out, preset=preset, seed=seed, verify=verify).items():
         print(f"{dom}: " + ', '.join(f'{k} {v}' for k, v in c.items()))
 
 # %% ../nbs/09_cli.ipynb #f92956a9
@@ -108,9 +118,11 @@ def split_disjoint_cmd(lists:Annotated[str, "`<name>.txt` lists to split (all ge
                        parts:int=2, # number of class groups
                        overlap:float=0.0, # fraction of classes shared by every part
                        out:str=None): # output folder (default: beside each list)
-    "Write category-disjoint lists `<name>_cls_disjoint{k}.txt`."
+    "Write category-disjoint lists `<name>_cls_disjoint{k}.txt`; labels are renumbered 0..n-1 within each part, as in the published lists."
     from syncdr.splits import split_disjoint
-    for f in split_disjoint(lists, out=out, seed=seed, parts=parts, overlap=overlap): print(f)
+    res = split_disjoint(lists, out=out, seed=seed, parts=parts, overlap=overlap)
+    for k, names in enumerate(res.names, 1): print(f"part {k} classes ({len(names)}): {', '.join(map(str, names))}")
+    for f in res: print(f)
 
 # %% ../nbs/09_cli.ipynb #034c0557
 @command('data', 'digits')
@@ -149,6 +161,13 @@ def _resume_settings(settings:dict):
     other = sorted(set(settings) - {'epochs'})
     if other: raise SyncdrError(f"--resume continues a run with its own config.json: only --epochs may be given, not {', '.join(map(_option, other))}")
 
+def _finished(checkpoint:Path, done_key:str, config:Path, total_key:str, total:int|None=None) -> bool:
+    "Whether the run behind `checkpoint` has already done its `total_key` steps (or `total`), so resuming it has nothing to do."
+    from syncdr.core import load_checkpoint
+    if not (checkpoint.is_file() and config.is_file()): return False
+    done = load_checkpoint(checkpoint)[done_key] + (1 if done_key == 'epoch' else 0)  # epochs are 0-based, iterations are counts
+    return done >= (total or json.loads(config.read_text())[total_key])
+
 def _train_parser(prog:str) -> argparse.ArgumentParser:
     from syncdr.learner import TrainConfig
     return _run_parser(prog, TrainConfig, train_cmd.__doc__)
@@ -159,10 +178,12 @@ def train_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
     from syncdr.learner import TrainConfig, train, resume as resume_run
     if resume:
         _resume_settings(settings)
-        resume_run(resume, settings.get('epochs'), show_progress=not quiet); print(f'run {resume} resumed'); return
+        finished = _finished(Path(resume)/'last.pth', 'epoch', Path(resume)/'config.json', 'epochs', settings.get('epochs'))
+        resume_run(resume, settings.get('epochs'), show_progress=_bars(quiet))
+        print(f"run {resume} {'was already finished' if finished else 'resumed and finished'}"); return
     if out is None: raise SyncdrError('--out is required for a new run')
     if not settings.get('lists'): raise SyncdrError('--lists is required')
-    train(TrainConfig(**settings), out, show_progress=not quiet)
+    train(TrainConfig(**settings), out, show_progress=_bars(quiet))
     print(f'run written to {out}')
 
 # %% ../nbs/09_cli.ipynb #f8243966
@@ -201,8 +222,53 @@ def eval_cmd(run:str=None, # run directory (evaluates its best checkpoint)
     else: raise SyncdrError('give a --run to evaluate, or an --arch (with --zero-shot) for a baseline')
     report = evaluate(model, lists, source, target, split, arch=arch, resize=resize, crop=crop, remap=remap, num_workers=workers)
     print(report._repr_markdown_())
+    for d, r in report.items():  # queries whose class the gallery lacks have no relevant match: the metrics leave them out
+        if r.get('skipped'): print(f"{d}: {r['skipped']} of {r['queries'] + r['skipped']} queries skipped: their class has no image in the gallery")
     dest = atomic_write_json(Path(out)/f'eval_{split}.json', {d: dict(r) for d, r in report.items()})
     print(f'written to {dest}')
+
+# %% ../nbs/09_cli.ipynb #cmpshcode
+def _test_metrics(run:Path, split:str) -> dict:
+    "A run's metrics on `split`: the mean of both directions from `syncdr eval` (SynCDR), or an IHDA step-2 run's test CMC."
+    ev, rep = run/f'eval_{split}.json', run/'report.json'
+    if ev.is_file(): m = json.loads(ev.read_text())['mean']
+    elif rep.is_file() and split == 'test': m = json.loads(rep.read_text())['test']
+    else: raise SyncdrError(f"{run} has no eval_{split}.json: run `syncdr eval --run {run} --split {split}` first")
+    return {k: v for k, v in m.items() if k != 'queries'}
+
+@command('compare')
+def compare_cmd(runs:Annotated[str, "run directories: SynCDR runs (or baselines) evaluated by `syncdr eval`, or IHDA step-2 runs", {'nargs': '+', 'opt': False}]=None,
+                split:str='test', # the evaluated split to compare
+                out:str=None): # also write the table here (markdown) and a CSV beside it
+    "One table of several runs' metrics (SynCDR: the mean of both directions); --out writes it as markdown and CSV."
+    from syncdr.demo import markdown_table
+    from syncdr.core import atomic_write_text
+    rows = {str(r): _test_metrics(Path(r), split) for r in runs}
+    cols = {tuple(m) for m in rows.values()}
+    if len(cols) > 1: raise SyncdrError("these runs report different metrics (SynCDR and IHDA runs cannot share a table)")
+    table = markdown_table(rows, first='run')
+    print(table)
+    if out:
+        keys = list(next(iter(rows.values())))
+        atomic_write_text(out, table)
+        atomic_write_text(Path(out).with_suffix('.csv'), 'run,' + ','.join(keys) + '\n' + ''.join(f'{r},' + ','.join(f'{m[k]:.6f}' for k in keys) + '\n' for r, m in rows.items()))
+
+@command('show')
+def show_cmd(syn_root:Annotated[str, "root of the synthetic trees (`<S>2<T>/...`), as given to `translate --out`", {'opt': False}]=None,
+             lists:str=None, # folder with `<domain>_<split>.txt` lists (required)
+             source:str=None, # domain translated from (required)
+             target:str=None, # domain translated to (required)
+             split:str='train_cls_disjoint1', # the source list whose images are shown
+             n:int=8, # images shown
+             seed:int=0, # picks the images
+             layout:str='full', # synthetic folder names: full or letter
+             out:str=None): # PNG to write (default: <syn_root>/contact_<source>2<target>.png)
+    "Write a contact sheet: real images of the source split above their translations, to check a generator at a glance."
+    if not (lists and source and target): raise SyncdrError('--lists, --source and --target are required')
+    from syncdr.demo import plot_translations, _save
+    out = Path(out or Path(syn_root)/f'contact_{source}2{target}.png')
+    _save(plot_translations(lists, syn_root, n, seed, directions=[(source, target, split)], layout=layout), out)
+    print(f'written to {out}')
 
 # %% ../nbs/09_cli.ipynb #babd59f8
 @command('cut', 'train')
@@ -210,9 +276,9 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
                   source:str=None, # domain translated from
                   target:str=None, # domain translated to
                   iters:int=None, # training iterations (reference preset: 100,000; small: 300)
-                  out:str=None, # run directory
+                  out:str=None, # new run directory
                   preset:str='auto', # auto (from the images: small at their native size when they are at most 64 px, else reference), reference (256 px, 9 blocks, GPU) or small (32 px, CPU)
-                  resume:bool=False, # continue the run in --out from its last checkpoint
+                  resume:str=None, # continue this run directory from its last checkpoint (as `syncdr train --resume RUN`)
                   batch_size:int=None, # images per iteration (preset default)
                   size:int=None, # crop size (preset default)
                   source_split:str='train_cls_disjoint1', # source list split
@@ -221,8 +287,11 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
                   seed:int=0, workers:int=0, cpu:bool=False, quiet:bool=False):
     "Train one direction of CUT (unpaired translation) on category-disjoint lists; the preset and size follow the images (small images never get the 256-px reference)."
     from syncdr.translate.cut import cut_config, train_cut, choose_cut_preset
-    if out is None: raise SyncdrError('--out is required')
-    if resume: train_cut(None, out, resume=True, show_progress=not quiet); print(f'CUT run {out} resumed'); return
+    if resume:
+        finished = _finished(Path(resume)/'last.pth', 'iter', Path(resume)/'config.json', 'iters')
+        train_cut(None, resume, resume=True, show_progress=_bars(quiet))
+        print(f"CUT run {resume} {'was already finished' if finished else 'resumed and finished'}"); return
+    if out is None: raise SyncdrError('--out is required for a new run')
     if not (lists and source and target): raise SyncdrError('--lists, --source and --target are required')
     sized = {}
     if preset == 'auto':
@@ -231,7 +300,7 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
     if size is not None: sized = dict(size=size, load_size=size + size//8)
     cfg = cut_config(preset, **sized, lists=lists, source=source, target=target, iters=iters, batch_size=batch_size, source_split=source_split, target_split=target_split, remap=remap,
                      seed=seed, workers=workers, cpu=cpu)
-    train_cut(cfg, out, show_progress=not quiet)
+    train_cut(cfg, out, show_progress=_bars(quiet))
     print(f'CUT run written to {out}')
 
 # %% ../nbs/09_cli.ipynb #17a6746d
@@ -302,7 +371,7 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p, elite, or identity (the
     if device.type == 'cuda' and shard is None and n > 1: device = f"cuda:{int(__import__('os').environ.get('LOCAL_RANK', i))}"
     tr = build_translator(method, model, target, dataset, prompt, steps, strength, guidance, image_guidance, size, device, dtype, faithful_placeholder)
     res = generate(tr, lst, out, source, target, seed=seed, batch_size=batch_size, size=out_size, fmt=format, shard=(i, n), layout=layout, remap=remap, jpeg_quality=jpeg_quality, limit=limit,
-                   show_progress=not quiet)
+                   show_progress=_bars(quiet))
     print(f"{source}->{target}: {res['written']} written, {res['skipped']} already there (shard {i}/{n} of {res['total']} images)")
 
 # %% ../nbs/09_cli.ipynb #2f53ff76
@@ -317,7 +386,7 @@ def pretrain_glyphs_cmd(arch:str='small', # backbone: small, tiny, or a torchvis
     "Pretrain a backbone on glyphs rendered from matplotlib's fonts (class-disjoint from digits); cached per setting."
     import shutil
     from syncdr.models import pretrain_glyphs
-    path = pretrain_glyphs(arch, n_per_class=n_per_class, epochs=epochs, seed=seed, cache=cache, show_progress=not quiet)
+    path = pretrain_glyphs(arch, n_per_class=n_per_class, epochs=epochs, seed=seed, cache=cache, show_progress=_bars(quiet))
     if out: Path(out).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(path, out); path = Path(out)
     print(path)
 
@@ -332,7 +401,7 @@ def ihda_standin_cmd(out:str=None, # folder to write (required); a finished stan
     "Write IHDA stand-in data: raw and processed formats of the target and source datasets, with visible attributes."
     if not out: raise SyncdrError('--out is required')
     from syncdr.ihda.standin import make_standin
-    paths = make_standin(out, kind=kind, n_target=n_target, n_source=n_source, seed=seed, show_progress=not quiet)
+    paths = make_standin(out, kind=kind, n_target=n_target, n_source=n_source, seed=seed, show_progress=_bars(quiet))
     for k, v in vars(paths).items():
         if v is not None: print(f'{k:<18} {v}')
 
@@ -347,12 +416,12 @@ def _ihda_run(step:str, out, resume, quiet, settings):
     from syncdr.ihda import train as T
     if resume:
         _resume_settings(settings)
-        learn = T.resume(resume, settings.get('epochs'), show_progress=not quiet)
+        learn = T.resume(resume, settings.get('epochs'), show_progress=_bars(quiet))
         print(f"run {resume} {'was already finished' if learn.finished else 'resumed and finished'}")
     else:
         if out is None: raise SyncdrError('--out is required for a new run')
         cfg = (T.PretrainConfig if step == 'pretrain' else T.FinetuneConfig)(**settings)
-        learn = (T.pretrain if step == 'pretrain' else T.finetune)(cfg, out, show_progress=not quiet)
+        learn = (T.pretrain if step == 'pretrain' else T.finetune)(cfg, out, show_progress=_bars(quiet))
         print(f'run written to {out}')
     if getattr(learn, 'report', None): print(T.summary_table({'test': [learn.report['test']]}))
 

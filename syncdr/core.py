@@ -14,7 +14,8 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['set_seed', 'default_device', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'SyncdrError', 'first_few',
-           'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint', 'load_checkpoint', 'progress']
+           'check_writable', 'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint', 'load_checkpoint',
+           'progress']
 
 # %% ../nbs/00_core.ipynb #3dcf35a2
 def set_seed(seed:int=42, # seed for Python, NumPy and torch (CPU and CUDA)
@@ -34,15 +35,21 @@ def default_device(cpu:bool=False): # force the CPU even when a GPU is present
     return torch.device('cpu')
 
 # %% ../nbs/00_core.ipynb #22bccebc
+def _umask() -> int:
+    "The process's file-creation mask (read by setting and restoring it)."
+    m = os.umask(0); os.umask(m)
+    return m
+
 @contextlib.contextmanager
 def atomic_path(path:str|Path): # final destination
-    "Yield a temporary path next to `path`; move it onto `path` only if the block succeeds."
+    "Yield a temporary path next to `path`; move it onto `path` only if the block succeeds, with the umask's permissions."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; a plain open() would honour the umask
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
@@ -68,6 +75,17 @@ def first_few(items, n:int=5) -> str:
     items = [str(o) for o in items]
     more = f' (+{len(items)-n} more)' if len(items) > n else ''
     return ', '.join(items[:n]) + more
+
+# %% ../nbs/00_core.ipynb #cw0code
+def check_writable(path:str|Path, what:str='--out'):
+    "Raise a one-line error naming `path` unless files can be created there (tried in its nearest existing folder; nothing is left behind)."
+    p = Path(path).absolute()
+    anc = next(a for a in [p, *p.parents] if a.exists())
+    if anc == p and p.is_file(): anc = p.parent  # an existing file to overwrite: its folder must be writable
+    elif not anc.is_dir(): raise SyncdrError(f"{what} {path}: {anc} is a file, not a folder")
+    try: tempfile.TemporaryFile(dir=anc).close()
+    except OSError as e: raise SyncdrError(f"{what} {path} is not writable: {e.strerror} ({anc})") from None
+    return p
 
 # %% ../nbs/00_core.ipynb #85fe1602
 def get_rng_states() -> dict:

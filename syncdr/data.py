@@ -11,21 +11,25 @@ from pathlib import Path
 from torch.utils.data import Dataset
 from torchvision import transforms as T
 from PIL import Image
-from .core import SyncdrError, first_few, atomic_path
+from .core import SyncdrError, first_few, atomic_path, progress
 
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'parse_list_line', 'parse_remap', 'read_list', 'write_list', 'train_transform', 'eval_transform',
-           'small_train_transform', 'load_image', 'check_files_exist', 'DomainDataset', 'syn_dir_name', 'domain_root',
-           'syn_path', 'check_counterparts', 'PairedDataset', 'paired_training_sets']
+           'small_train_transform', 'load_image', 'check_files_exist', 'DomainDataset', 'check_images', 'syn_dir_name',
+           'domain_root', 'syn_path', 'check_counterparts', 'PairedDataset', 'paired_training_sets']
 
 # %% ../nbs/02_data.ipynb #b2b73a17
+def _line_fault(fields:list) -> str|None:
+    "What is wrong with a list line split into `[path, label]`, or None."
+    if len(fields) < 2: return 'no label after the path' if fields else 'the line is blank'
+    try: int(fields[1])
+    except ValueError: return f"label {fields[1]!r} is not an integer"
+
 def parse_list_line(line:str, src='<list>', lineno:int=0) -> tuple[str, int]:
-    "Split one `<path> <label>` line at its last space."
-    path, sep, label = line.rstrip('\r\n').rpartition(' ')
-    try:
-        if not sep or not path: raise ValueError
-        return path, int(label)
-    except ValueError: raise SyncdrError(f"{src}:{lineno}: malformed line {line.rstrip()!r}: expected '<path> <label>' with an integer label") from None
+    "Split one `<path> <label>` line at its last run of whitespace (space or tab); the path may hold spaces."
+    raw, fields = line.rstrip('\r\n'), line.rstrip().rsplit(None, 1)
+    if fault := _line_fault(fields): raise SyncdrError(f"{src}:{lineno}: malformed line {raw!r}: {fault} (expected '<path> <label>')")
+    return fields[0], int(fields[1])
 
 # %% ../nbs/02_data.ipynb #ac638847
 def parse_remap(remap) -> list[tuple[str, str]]:
@@ -52,6 +56,7 @@ def read_list(path:str|Path, # a `<path> <label>` file
               root:str|Path|None=None, # folder relative paths resolve against (default: the list's folder)
               remap=None, # prefix rewrites of absolute paths: `(old, new)`, `'OLD=NEW'`, or a list of them
               resolve:bool=True, # False: return the path strings exactly as written
+              allow_empty:bool=False, # True: a list with no lines gives `[]` instead of an error
              ) -> list[tuple]:
     "Read a `<path> <label>` list as `(path, label)` pairs."
     path = Path(path)
@@ -64,6 +69,7 @@ def read_list(path:str|Path, # a `<path> <label>` file
             p, lbl = parse_list_line(line, path, i)
             if resolve: p = Path(_remap(p, pairs)) if os.path.isabs(p) else root/p
             items.append((p, lbl))
+    if not items and not allow_empty: raise SyncdrError(f"list file {path} is empty: no '<path> <label>' lines")
     return items
 
 def write_list(path:str|Path, # destination list file (written atomically)
@@ -136,6 +142,25 @@ class DomainDataset(Dataset):
     def __len__(self): return len(self.paths)
     def load(self, i): return self.tfm(load_image(self.paths[i])) if self.tfm else load_image(self.paths[i])
     def __getitem__(self, i): return self.load(i), self.labels[i], i
+
+# %% ../nbs/02_data.ipynb #a7536f9d
+def _read_error(path) -> str|None:
+    "Why the image at `path` cannot be decoded, or None when it can."
+    try:
+        with Image.open(path) as im:
+            im.draft(im.mode, (64, 64))  # JPEG: decode at reduced scale, still reading every byte
+            im.load()
+    except Exception as e: return str(e) or type(e).__name__
+
+def check_images(paths, # image files to open and decode
+                 what:str='images', # what they are, for the message (e.g. 'images listed in clipart_train.txt')
+                 show_progress:bool=False): # show a progress bar
+    "Raise one error naming how many of `paths` are missing or cannot be decoded, and the first few."
+    paths = list(paths)
+    check_files_exist(paths, what)
+    bad = [(p, err) for p in progress(paths, show_progress) if (err := _read_error(p)) is not None]
+    if bad: raise SyncdrError(f"{len(bad)} of {len(paths)} {what} cannot be read (corrupt or truncated): {first_few(p for p, _ in bad)}; "
+                              f"cannot read image {bad[0][0]}: {bad[0][1]}")
 
 # %% ../nbs/02_data.ipynb #173ec517
 def syn_dir_name(source:str, target:str, layout:str='full') -> str:

@@ -165,16 +165,19 @@ def _save(fig, path:Path):
     with atomic_path(path) as tmp: fig.savefig(tmp, format='png', dpi=80)
     plt.close(fig)
 
-def plot_translations(lists:Path, syn_root:Path, n:int=8, seed:int=0):
-    "Real images of both domains above their translations into the other domain."
+def plot_translations(lists:Path, syn_root:Path, n:int=8, seed:int=0,
+                      directions=None, # `(source, target, split)` triples (default: the demo's two directions)
+                      layout:str='full'): # synthetic folder names, as in `syn_path`
+    "A contact sheet: real images of each direction's source split above their translations into the target style."
     import matplotlib.pyplot as plt
     rng = np.random.default_rng(seed)
-    fig, axs = plt.subplots(4, n, figsize=(n*0.8, 4*0.9))
-    for r, (src, tgt, ss, _) in enumerate(_directions()):
-        items = read_list(lists/f'{src}_{ss}.txt')
-        for c, i in enumerate(rng.choice(len(items), n, replace=False)):
+    directions = directions or [d[:3] for d in _directions()]
+    fig, axs = plt.subplots(2*len(directions), n, figsize=(n*0.8, 2*len(directions)*0.9), squeeze=False)
+    for r, (src, tgt, ss) in enumerate(directions):
+        items = read_list(Path(lists)/f'{src}_{ss}.txt')
+        for c, i in enumerate(rng.choice(len(items), min(n, len(items)), replace=False)):
             p = items[i][0]
-            for k, im in enumerate((load_image(p), load_image(syn_path(p, syn_root, src, tgt)))):
+            for k, im in enumerate((load_image(p), load_image(syn_path(p, syn_root, src, tgt, layout)))):
                 axs[2*r+k, c].imshow(im); axs[2*r+k, c].axis('off')
         axs[2*r, 0].set_title(src, fontsize=7, loc='left'); axs[2*r+1, 0].set_title(f'{src}→{tgt}', fontsize=7, loc='left')
     fig.tight_layout(pad=0.3)

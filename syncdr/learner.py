@@ -13,13 +13,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 from fastai.learner import Learner, Recorder
+import fastai.callback.fp16  # registers Learner.to_fp16 / to_bf16 (precision fp16, bf16, and auto on a GPU)
 from fastai.callback.core import Callback, CancelValidException
 from fastai.callback.progress import ProgressCallback
 from fastai.data.core import DataLoaders
 from fastai.optimizer import SGD
 from .core import (SyncdrError, set_seed, default_device, atomic_write_json, atomic_path, save_checkpoint,
                          load_checkpoint, get_rng_states, set_rng_states, progress)
-from .data import read_list, parse_remap, DomainDataset, paired_training_sets
+from .data import read_list, parse_remap, DomainDataset, paired_training_sets, syn_path, check_files_exist, check_images
 from .models import create_embedder, backbone_transforms
 from .losses import MemoryBank, instance_loss, cross_domain_entropy, ppp_loss
 from .metrics import cross_domain_eval
@@ -28,7 +29,8 @@ from .metrics import cross_domain_eval
 __all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'batch_sizes', 'TwoDomainLoader', 'NoValidation', 'TwoDomainModel',
            'SynCDRLoss', 'embed', 'BankCallback', 'PPPCallback', 'RetrievalEvalCallback', 'CheckpointCallback',
            'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'run_spec', 'check_config',
-           'build_learner', 'train', 'resume', 'load_run_model', 'evaluate']
+           'check_classes', 'translate_command', 'check_translations', 'build_learner', 'train', 'resume',
+           'load_run_model', 'evaluate']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
@@ -313,9 +315,28 @@ def check_config(cfg:TrainConfig) -> dict:
     if cfg.test_split: splits += [(cfg.source, cfg.test_split), (cfg.target, cfg.test_split)]
     missing = [str(list_path(cfg, d, s)) for d, s in splits if not list_path(cfg, d, s).is_file()]
     if missing: raise SyncdrError(f"list file(s) not found: {', '.join(missing)}")
+    for d, s in splits[:2]: check_classes(list_path(cfg, d, s), read_list(list_path(cfg, d, s), remap=cfg.remap))
+    for d, s in splits[2:]: read_list(list_path(cfg, d, s), remap=cfg.remap)  # an empty list fails here, not after an epoch
     if spec['syn'] and not cfg.syn_root: raise SyncdrError("this run trains on synthetic data: pass a synthetic root (--syn-root), or --no-syn / --method cds")
     if spec['syn'] and not Path(cfg.syn_root).is_dir(): raise SyncdrError(f"synthetic root not found: {cfg.syn_root}")
     return spec
+
+def check_classes(path:Path, items:list):
+    "A training list needs at least two classes: one class (or none, from a degenerate disjoint split) trains nothing cross-domain."
+    n = len({l for _, l in items})
+    if n < 2: raise SyncdrError(f"{path} has {n} class{'es' if n != 1 else ''}: a training list needs at least 2 (was its domain split into halves with too few classes?)")
+
+def translate_command(cfg:TrainConfig, source:str, target:str, split:str) -> str:
+    "The `syncdr translate` command that writes the `source`→`target` translations of `<source>_<split>`."
+    extra = ([f'--layout {cfg.layout}'] if cfg.layout != 'full' else []) + ([f"--format {cfg.syn_ext.lstrip('.')}"] if cfg.syn_ext else []) + [f'--remap {r}' for r in cfg.remap]
+    return ' '.join([f'syncdr translate --method <method> --lists {cfg.lists} --source {source} --target {target} --split {split} --out {cfg.syn_root}'] + extra)
+
+def check_translations(cfg:TrainConfig, src_items:list, tgt_items:list):
+    "Raise when translations are missing, naming the `syncdr translate` command that would write them."
+    for s, t, split, items in ((cfg.source, cfg.target, cfg.train_split1, src_items), (cfg.target, cfg.source, cfg.train_split2, tgt_items)):
+        syn = [syn_path(p, cfg.syn_root, s, t, cfg.layout, ext=cfg.syn_ext) for p, _ in items]
+        try: check_files_exist(syn, f'{s}→{t} translations of {list_path(cfg, s, split)}')
+        except SyncdrError as e: raise SyncdrError(f"{e}; write them with: {translate_command(cfg, s, t, split)}") from None
 
 def _precision(cfg, device):
     "The reference's fp16 autocast on a GPU, fp32 on the CPU, unless the config names one."
@@ -334,8 +355,11 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
     src_list, tgt_list = list_path(cfg, cfg.source, cfg.train_split1), list_path(cfg, cfg.target, cfg.train_split2)
     src_items, tgt_items = read_list(src_list, remap=cfg.remap), read_list(tgt_list, remap=cfg.remap)
     tr, ev = backbone_transforms(cfg.arch, cfg.resize, cfg.crop, cfg.augment)
+    if spec['syn']: check_translations(cfg, src_items, tgt_items)
+    check_images([p for p, _ in src_items], f'images listed in {src_list}', show_progress)  # a corrupt image fails here, not inside a callback
+    check_images([p for p, _ in tgt_items], f'images listed in {tgt_list}', show_progress)
     if spec['syn']:
-        src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout, syn_ext=cfg.syn_ext)
+        src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout, check=False, syn_ext=cfg.syn_ext)
         if not spec['ppp_weight']:  # no positive pairs: load only the views
             src_set = DomainDataset([(p, 0) for p in src_set.paths], tr, check=False)
             tgt_set = DomainDataset([(p, 0) for p in tgt_set.paths], tr, check=False)

@@ -6,13 +6,15 @@ Docs: https://syncdr.github.io/syncdr/metrics.html.md"""
 
 # %% ../nbs/05_metrics.ipynb #55379dfd
 from __future__ import annotations
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .core import SyncdrError
 
 # %% auto #0
-__all__ = ['RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport', 'cross_domain_eval']
+__all__ = ['COUNTS', 'RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport', 'cross_domain_eval']
 
 # %% ../nbs/05_metrics.ipynb #1b8ee260
 def _normalize(x):
@@ -94,7 +96,18 @@ def retrieval_metrics(query_emb, query_labels, gallery_emb, gallery_labels,
     n = max(tot['n'], 1)
     res = RetrievalReport({f'Prec@{k}': tot['hits'][k] / max(tot['t'][k], 1) for k in ks})
     res.update({f'P@{k}': tot['p'][k] / k / n for k in ks})
-    res.update({'R-Prec': tot['rprec'] / n, 'mAP@R': tot['map_r'] / n, 'mAP@all': tot['map_all'] / n, 'queries': tot['n']})
+    res.update({'R-Prec': tot['rprec'] / n, 'mAP@R': tot['map_r'] / n, 'mAP@all': tot['map_all'] / n})
+    return _with_counts(res, tot['n'], len(q))
+
+COUNTS = ('queries', 'skipped')  # the counts every report ends with; not metrics, so never averaged
+
+def _with_counts(res:RetrievalReport, n_used:int, n_queries:int, warn_above:float=0.05) -> RetrievalReport:
+    "`res` with the number of queries used and skipped; warns when more than `warn_above` of them were skipped."
+    skipped = n_queries - n_used
+    if skipped > warn_above * n_queries:
+        warnings.warn(f"{skipped} of {n_queries} queries skipped ({skipped/n_queries:.0%}): their class has no item in the gallery, "
+                      "so they have no relevant match; the metrics average over the other queries", UserWarning, stacklevel=3)
+    res['queries'], res['skipped'] = n_used, skipped
     return res
 
 def _prepare(query_emb, query_labels, gallery_emb, gallery_labels, device=None):
@@ -102,6 +115,7 @@ def _prepare(query_emb, query_labels, gallery_emb, gallery_labels, device=None):
     q, g = _normalize(query_emb), _normalize(gallery_emb)
     ql, gl = torch.as_tensor(query_labels).long(), torch.as_tensor(gallery_labels).long()
     if len(ql) != len(q) or len(gl) != len(g): raise ValueError(f"{len(q)} queries with {len(ql)} labels, {len(g)} gallery items with {len(gl)} labels")
+    if not len(q) or not len(g): raise SyncdrError(f"nothing to evaluate: {len(q)} queries against a gallery of {len(g)}")
     if device is not None: q, g, ql, gl = q.to(device), g.to(device), ql.to(device), gl.to(device)
     return q, ql, g, gl
 
@@ -117,20 +131,21 @@ def cmc(query_emb, query_labels, gallery_emb, gallery_labels,
         prec = torch.arange(1, rk.shape[1]+1, device=rk.device, dtype=torch.float64) / rk
         first.append(rk[:, 0]); ap.append((prec * (rk <= len(g))).sum(1) / n_rel)
     first, ap = torch.cat(first), torch.cat(ap)
-    res = RetrievalReport({f'Rank-{k}': float((first <= k).float().mean()) for k in ranks})
-    res['mAP'], res['queries'] = float(ap.mean()), len(ap)
-    return res
+    n = max(len(ap), 1)
+    res = RetrievalReport({f'Rank-{k}': float((first <= k).sum()) / n for k in ranks})
+    res['mAP'] = float(ap.sum()) / n
+    return _with_counts(res, len(ap), len(q))
 
 # %% ../nbs/05_metrics.ipynb #5451f2af
 class CrossDomainReport(dict):
     "`{'A2B': report, 'B2A': report, 'mean': report}`, rendered as one markdown table."
     def _repr_markdown_(self):
-        names = [k for k in self['mean'] if k != 'queries']
+        names = [k for k in self['mean'] if k not in COUNTS]
         head = '| direction | ' + ' | '.join(names) + ' |\n|---|' + '---|'*len(names) + '\n'
         return head + '\n'.join(f'| {d} | ' + ' | '.join(f'{r[n]:.4f}' for n in names) + ' |' for d, r in self.items())
     def flat(self) -> dict:
         "`{'A2B Prec@1': ..., ...}`: one level, for logging."
-        return {f'{d} {k}': v for d, r in self.items() for k, v in r.items() if k != 'queries'}
+        return {f'{d} {k}': v for d, r in self.items() for k, v in r.items() if k not in COUNTS}
 
 # %% ../nbs/05_metrics.ipynb #8f65703a
 def cross_domain_eval(emb_a, lab_a, emb_b, lab_b, names=('A', 'B'), **kwargs) -> CrossDomainReport:
@@ -138,5 +153,5 @@ def cross_domain_eval(emb_a, lab_a, emb_b, lab_b, names=('A', 'B'), **kwargs) ->
     a, b = names
     ab = retrieval_metrics(emb_a, lab_a, emb_b, lab_b, **kwargs)
     ba = retrieval_metrics(emb_b, lab_b, emb_a, lab_a, **kwargs)
-    mean = RetrievalReport({k: (ab[k] + ba[k]) / 2 for k in ab if k != 'queries'})
+    mean = RetrievalReport({k: (ab[k] + ba[k]) / 2 for k in ab if k not in COUNTS})
     return CrossDomainReport({f'{a}2{b}': ab, f'{b}2{a}': ba, 'mean': mean})

@@ -84,7 +84,7 @@ def estimate_gpu_hours(lists:Path, # folder with the `<domain>_<split>.txt` list
                        a:dict, # throughput assumptions: s_per_image {img2img, ip2p, elite, cut}, cut_iters, cut_s_per_iter, train_img_s, eval_img_s, epochs, bs
                       ) -> pd.DataFrame:
     "Estimated GPU hours per scenario, from the list sizes and the throughput assumptions `a`."
-    n = lambda d, s: len(read_list(Path(lists)/f'{d}_{s}.txt', resolve=False))
+    n = lambda d, s: len(read_list(Path(lists)/f'{d}_{s}.txt', resolve=False, allow_empty=True))  # sizes only: an empty list counts 0
     rows = {}
     for s, t in pairs:
         ns, nt = n(s, 'train_cls_disjoint1'), n(t, 'train_cls_disjoint2')

@@ -11,12 +11,12 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 import numpy as np
-from .core import SyncdrError, atomic_write_text
-from .data import read_list, write_list
+from .core import SyncdrError, atomic_write_text, first_few
+from .data import read_list, write_list, check_images
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'split_counts', 'published_file', 'published_classes', 'split_tree', 'disjoint_classes',
-           'disjoint_lines', 'split_disjoint', 'write_lines']
+           'disjoint_lines', 'DisjointFiles', 'split_disjoint', 'write_lines']
 
 # %% ../nbs/03_splits.ipynb #5532a338
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
@@ -51,31 +51,39 @@ def _class_dirs(root:Path, domains, preset:str) -> list[str]:
     if published and set(published) <= names: return list(published)
     return sorted(names, key=lambda s: (s.casefold(), s))
 
+def _domain_splits(root:Path, dom:str, classes, preset:str, seed:int) -> dict:
+    "`{'train': items, 'val': items, 'test': items}` of one domain, each class shuffled with a seed of its own."
+    splits = {'train': [], 'val': [], 'test': []}
+    for label, cls in enumerate(classes):
+        cdir = root/dom/cls
+        files = sorted(p for p in cdir.iterdir() if p.suffix.lower() in IMAGE_EXTS) if cdir.is_dir() else []
+        rng = np.random.RandomState(zlib.crc32(f'{seed}/{dom}/{cls}'.encode()))
+        files = [files[i] for i in rng.permutation(len(files))]
+        tr, va, _ = split_counts(len(files), preset)
+        for name, part in zip(splits, (files[:tr], files[tr:tr+va], files[tr+va:])): splits[name] += [(p, label) for p in part]
+    if not any(splits.values()):
+        raise SyncdrError(f"no images found under {root/dom}: expected <class>/<image> files ({', '.join(IMAGE_EXTS)}) in {first_few(classes)}")
+    return splits
+
 def split_tree(root:str|Path, # tree `<root>/<domain>/<class>/<file>`
                domains, # domain folder names
                out:str|Path|None=None, # where `<domain>_{train,val,test}.txt` go (default: `root`)
                preset:str='domainnet', # rounding rule and published class order: 'domainnet', 'cub' or 'office_home'
                seed:int=0, # shuffles files within each class
-               classes=None) -> dict: # class folder names in label order (default: published order, else sorted)
+               classes=None, # class folder names in label order (default: published order, else sorted)
+               verify:bool=False, # open and decode every image before writing any list
+               show_progress:bool=False) -> dict: # progress bar while verifying
     "Write seeded per-class train/val/test lists for each domain; return the counts."
     root, out = Path(root), Path(out or root)
     missing = [d for d in domains if not (root/d).is_dir()]
     if missing: raise SyncdrError(f"domain folder(s) not found under {root}: {', '.join(missing)}")
     split_counts(0, preset)  # validate the preset before touching any file
     classes = list(classes or _class_dirs(root, domains, preset))
-    counts = {}
-    for dom in domains:
-        splits = {'train': [], 'val': [], 'test': []}
-        for label, cls in enumerate(classes):
-            cdir = root/dom/cls
-            files = sorted(p for p in cdir.iterdir() if p.suffix.lower() in IMAGE_EXTS) if cdir.is_dir() else []
-            rng = np.random.RandomState(zlib.crc32(f'{seed}/{dom}/{cls}'.encode()))
-            files = [files[i] for i in rng.permutation(len(files))]
-            tr, va, _ = split_counts(len(files), preset)
-            for name, part in zip(splits, (files[:tr], files[tr:tr+va], files[tr+va:])): splits[name] += [(p, label) for p in part]
+    per_domain = {dom: _domain_splits(root, dom, classes, preset, seed) for dom in domains}  # every check before any write
+    if verify: check_images([p for s in per_domain.values() for its in s.values() for p, _ in its], f'images under {root}', show_progress)
+    for dom, splits in per_domain.items():
         for name, items in splits.items(): write_list(out/f'{dom}_{name}.txt', items, root=out)
-        counts[dom] = {k: len(v) for k, v in splits.items()}
-    return counts
+    return {dom: {k: len(v) for k, v in splits.items()} for dom, splits in per_domain.items()}
 
 # %% ../nbs/03_splits.ipynb #48689a5e
 def disjoint_classes(labels, # the class labels present (any order)
@@ -86,10 +94,13 @@ def disjoint_classes(labels, # the class labels present (any order)
     classes = np.array(sorted(set(int(l) for l in labels)))
     if parts < 1: raise SyncdrError(f"parts must be at least 1, got {parts}")
     if not 0 <= overlap <= 1: raise SyncdrError(f"overlap must be between 0 and 1, got {overlap}")
+    if not len(classes): raise SyncdrError("no classes to split")
     perm = classes[np.random.RandomState(seed).permutation(len(classes))].tolist()
     n_shared = int(round(overlap*len(perm)))
     shared, rest = perm[:n_shared], perm[n_shared:]
-    if len(rest) < parts and n_shared < len(perm): raise SyncdrError(f"cannot split {len(rest)} classes into {parts} parts")
+    if 0 < len(rest) < parts:
+        empty = 'one disjoint half' if parts == 2 else f'{parts - len(rest)} of the {parts} parts'
+        raise SyncdrError(f"cannot split {len(rest)} class(es) into {parts} disjoint parts: {empty} would get no class")
     return [shared + rest[i*len(rest)//parts:(i+1)*len(rest)//parts] for i in range(parts)]
 
 # %% ../nbs/03_splits.ipynb #7788e838
@@ -98,19 +109,30 @@ def disjoint_lines(items, part_classes) -> list[str]:
     return [f'{p} {new}\n' for new, old in enumerate(part_classes) for p, l in items if l == old]
 
 # %% ../nbs/03_splits.ipynb #b594bb16
+class DisjointFiles(list):
+    "The list files `split_disjoint` wrote, with `classes`: each part's original labels in new-label order, and their class-folder `names`."
+    def __init__(self, files, classes, names): super().__init__(files); self.classes, self.names = classes, names
+
+def _class_names(items) -> dict:
+    "Label → name of the folder holding its first image."
+    names = {}
+    for p, l in items: names.setdefault(l, Path(p).parent.name)
+    return names
+
 def split_disjoint(lists, # `<name>.txt` lists to split (e.g. `clipart_train.txt painting_train.txt`)
                    out:str|Path|None=None, # output folder (default: beside each list)
-                   seed:int=44, parts:int=2, overlap:float=0.0) -> list[Path]:
-    "Write `<name>_cls_disjoint{k}.txt` for every list and part; return the files written."
+                   seed:int=44, parts:int=2, overlap:float=0.0) -> DisjointFiles:
+    "Write `<name>_cls_disjoint{k}.txt` for every list and part; return the files written and the classes of each part."
     lists = [Path(l) for l in lists]
     items = {l: read_list(l, resolve=False) for l in lists}  # paths stay byte-for-byte as written
-    groups = disjoint_classes([lbl for its in items.values() for _, lbl in its], seed, parts, overlap)
-    written = []
-    for l, its in items.items():
-        for k, cls in enumerate(groups, 1):
-            dest = Path(out or l.parent)/f'{l.stem}_cls_disjoint{k}.txt'
-            written.append(write_lines(dest, disjoint_lines(its, cls)))
-    return written
+    try: groups = disjoint_classes([lbl for its in items.values() for _, lbl in its], seed, parts, overlap)
+    except SyncdrError as e: raise SyncdrError(f"{first_few(lists)}: {e}") from None
+    plan = [(l, k, Path(out or l.parent)/f'{l.stem}_cls_disjoint{k}.txt', disjoint_lines(its, cls))
+            for l, its in items.items() for k, cls in enumerate(groups, 1)]
+    for l, k, dest, lines in plan:  # every part of every list must hold images: checked before any write
+        if not lines: raise SyncdrError(f"{l} has no image of the classes of part {k} ({first_few(groups[k-1])}): {dest.name} would be empty")
+    names = _class_names(it for its in items.values() for it in its)
+    return DisjointFiles([write_lines(dest, lines) for *_, dest, lines in plan], groups, [[names[c] for c in g] for g in groups])
 
 # %% ../nbs/03_splits.ipynb #e9607c3b
 def write_lines(path, lines):

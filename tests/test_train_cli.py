@@ -1,5 +1,5 @@
 "A tiny `syncdr train` → `syncdr train --resume` → `syncdr eval` round trip through the console script."
-import json, subprocess
+import csv, json, subprocess
 from pathlib import Path
 import pytest
 from syncdr.data import read_list, syn_path
@@ -36,7 +36,7 @@ def assert_mean_of_directions(res, lists):
     "Each direction queried every test image of its domain, every metric lies in [0, 1], and `mean` averages the two directions."
     a, b = res['clipart2painting'], res['painting2clipart']
     assert (a['queries'], b['queries']) == tuple(len(read_list(lists/f'{d}_test.txt')) for d in ('clipart', 'painting'))
-    assert set(a) == set(b) == set(res['mean']) | {'queries'} and {'Prec@1', 'Prec@15', 'mAP@all'} <= set(res['mean'])
+    assert set(a) == set(b) == set(res['mean']) | {'queries', 'skipped'} and {'Prec@1', 'Prec@15', 'mAP@all'} <= set(res['mean'])
     for k, v in res['mean'].items():
         assert 0 <= a[k] <= 1 and 0 <= b[k] <= 1 and v == pytest.approx((a[k] + b[k]) / 2), k
 
@@ -69,3 +69,30 @@ def test_remap_and_test_split_logging(data, tmp_path, syncdr):
     row = json.loads((tmp_path/'run'/'metrics.jsonl').read_text().splitlines()[0])
     assert 'test mean Prec@1' in row and 'mean Prec@1' in row
     assert json.loads((tmp_path/'run'/'config.json').read_text())['remap'] == [f'/elsewhere/data={data}']
+
+def test_compare_and_show(data, tmp_path, syncdr):
+    base = ['eval', '--arch', 'tiny', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting', '--resize', '36', '--crop', '32', '--cpu']
+    syncdr(*base, '--zero-shot', '--out', tmp_path/'zero_shot')
+    syncdr(*base, '--dim', '16', '--out', tmp_path/'random_head')
+    out = syncdr('compare', tmp_path/'zero_shot', tmp_path/'random_head', '--out', tmp_path/'cmp.md').stdout
+    assert '| run |' in out and 'Prec@1' in out
+    rows = {r['run']: r for r in csv.DictReader(open(tmp_path/'cmp.csv'))}
+    for name in ('zero_shot', 'random_head'):
+        mean = json.loads((tmp_path/name/'eval_test.json').read_text())['mean']
+        assert float(rows[str(tmp_path/name)]['Prec@1']) == pytest.approx(mean['Prec@1'], abs=1e-6)
+    r = syncdr('compare', tmp_path/'zero_shot', tmp_path, ok=False)
+    assert r.returncode == 1 and 'has no eval_test.json' in r.stderr
+    syncdr('show', data/'syn', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting', '--split', 'train', '--n', '4',
+           '--out', tmp_path/'sheet.png')
+    from PIL import Image
+    assert Image.open(tmp_path/'sheet.png').size[0] > 100
+
+def test_version_and_unwritable_out(data, tmp_path, syncdr):
+    from syncdr import __version__
+    assert syncdr('--version').stdout.strip() == f'syncdr {__version__}'
+    (tmp_path/'f').write_text('x')
+    for args in (('split', 'tree', data/'data', '--domains', 'clipart', '--out', tmp_path/'f'/'lists'),
+                 ('train', '--lists', data/'lists', '--source', 'clipart', '--target', 'painting', '--out', '/sys/syncdr_run', *TINY)):
+        r = syncdr(*args, ok=False)
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert ('is a file, not a folder' in r.stderr) or ('/sys/syncdr_run is not writable' in r.stderr)

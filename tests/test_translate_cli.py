@@ -18,10 +18,11 @@ def outputs(root, s, t): return sorted(p for p in (Path(root)/f'{s}2{t}').rglob(
 
 def test_cut_train_then_translate(data, syncdr):
     run = data/'cut'
-    syncdr('cut', 'train', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--preset', 'small',
-           '--iters', '4', '--out', run, '--cpu', '--quiet')
+    r = syncdr('cut', 'train', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--preset', 'small',
+               '--iters', '4', '--out', run, '--cpu')  # no --quiet: output to a pipe still gets no progress bar
+    assert '[4/4' not in r.stdout + r.stderr and 'CUT run written' in r.stdout
     assert (run/'last.pth').exists() and json.loads((run/'config.json').read_text())['iters'] == 4
-    assert 'resumed' in syncdr('cut', 'train', '--out', run, '--resume', '--quiet').stdout   # already finished: resumes to the end, no error
+    assert 'already finished' in syncdr('cut', 'train', '--resume', run, '--quiet').stdout   # one --resume convention; a finished run says so
     assert json.loads((run/'config.json').read_text())['iters'] == 4
     args = ('translate', '--method', 'cut', '--model', run, '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits',
             '--out', data/'syn', '--cpu', '--quiet')
@@ -64,3 +65,12 @@ def test_translate_needs_a_prompt_for_unknown_domains(data, tmp_path, syncdr):
     r = syncdr('translate', '--method', 'ip2p', '--model', tmp_path, '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits',
                '--out', tmp_path/'s', '--cpu', ok=False)
     assert r.returncode != 0 and 'pass --prompt' in r.stderr
+
+def test_cut_run_for_the_other_direction_is_refused(data, tmp_path, syncdr):
+    run = tmp_path/'cut'
+    syncdr('cut', 'train', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--preset', 'small',
+           '--iters', '2', '--out', run, '--cpu', '--quiet')
+    r = syncdr('translate', '--method', 'cut', '--model', run, '--lists', data/'lists', '--source', 'optdigits', '--target', 'mnist',
+               '--out', tmp_path/'syn', '--cpu', '--quiet', ok=False)
+    assert r.returncode == 1 and 'trained for mnist→optdigits, not optdigits→mnist' in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path/'syn').exists()

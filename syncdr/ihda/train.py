@@ -22,7 +22,7 @@ from fastai.data.core import DataLoaders
 from fastai.optimizer import Adam
 from ..core import (SyncdrError, set_seed, default_device, atomic_path, atomic_write_json, save_checkpoint, load_checkpoint,
                          get_rng_states, set_rng_states)
-from ..metrics import cmc, RetrievalReport
+from ..metrics import cmc, RetrievalReport, COUNTS
 from ..models import load_state
 from ..learner import NoValidation, embed, append_jsonl, read_metrics
 from ..demo import markdown_table
@@ -375,7 +375,7 @@ class RunLogCallback(Callback):
         row = dict(epoch=epoch, train_loss=self.loss_sum / n, **{k: v / n for k, v in self.parts.items()})
         if self.validator is not None:
             rep = self.validator(self.learn.model)
-            row.update({f'val {k}': v for k, v in rep.items() if k != 'queries'})
+            row.update({f'val {k}': v for k, v in rep.items() if k not in COUNTS})
             if rep['Rank-1'] > self.best: self.best, self.best_epoch = rep['Rank-1'], epoch
         state = self.state(epoch)
         if self.best_epoch == epoch: save_checkpoint(self.run_dir/'best.pth', state)

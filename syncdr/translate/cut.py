@@ -15,7 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 from torchvision import transforms as T
 from PIL import Image
-from ..core import (SyncdrError, set_seed, default_device, atomic_write_json, save_checkpoint, load_checkpoint,
+from ..core import (SyncdrError, set_seed, default_device, atomic_write_json, atomic_path, save_checkpoint, load_checkpoint,
                          get_rng_states, set_rng_states, progress)
 from ..data import DomainDataset, read_list, load_image
 from .engine import Translator
@@ -244,7 +244,7 @@ def _lr_factor(it:int, cfg:CUTConfig) -> float:
     return min(1.0, (cfg.iters - it) / max(decay, 1))
 
 def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool=True, stop_at:int|None=None) -> CUTModel:
-    "Train (or resume) one CUT direction into `out`: config.json, last.pth, metrics.jsonl."
+    "Train (or resume) one CUT direction into `out`: config.json (with the direction), last.pth, metrics.jsonl."
     out = Path(out)
     if resume:
         if not (out/'config.json').is_file(): raise SyncdrError(f"no CUT run to resume in {out} (config.json missing)")
@@ -272,14 +272,16 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
     model.train()
     def save(it):
         save_checkpoint(out/'last.pth', dict(model=model.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(), iter=it, log=log, rng=get_rng_states()))
-        atomic_write_json(out/'metrics.json', log)
-    for it in progress(range(start, cfg.iters), show_progress):
+        with atomic_path(out/'metrics.jsonl') as tmp: tmp.write_text(''.join(json.dumps(r) + '\n' for r in log))  # one line per logged step, as `train`
+    bar = progress(range(start, cfg.iters), show_progress)
+    for it in bar:
         if stop_at is not None and it == stop_at: break
         for o in (opt_g, opt_d):
             for grp in o.param_groups: grp['lr'] = cfg.lr * _lr_factor(it, cfg)
         (xa, _, _), (xb, _, _) = next(dl_a), next(dl_b)
         losses = cut_step(model, opt_g, opt_d, xa.to(device), xb.to(device))
         if it % cfg.log_every == 0 or it == cfg.iters - 1: log.append(dict(iter=it, **losses))
+        if show_progress: bar.comment = ' '.join(f'{k} {v:.3f}' for k, v in losses.items())
         if (it + 1) % cfg.save_every == 0 or it == cfg.iters - 1: save(it + 1)
     return model
 
@@ -300,6 +302,10 @@ class CUTTranslator(Translator):
         self.G = model.G.eval().to(self.device)
         self.tfm = T.Compose([T.Resize((self.size, self.size), interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), T.Normalize([0.5]*3, [0.5]*3)])
     def settings(self): return dict(run=str(self.run), size=self.size, **({'grey': True} if self.grey else {}))
+    def check_direction(self, source:str, target:str):
+        "Refuse to translate `source`→`target` with a run trained for another direction."
+        if (source, target) != (self.cfg.source, self.cfg.target):
+            raise SyncdrError(f"the CUT run {self.run} was trained for {self.cfg.source}→{self.cfg.target}, not {source}→{target}: train one for {source}→{target} (syncdr cut train --source {source} --target {target})")
     @torch.inference_mode()
     def translate(self, images, seeds=None):
         x = torch.stack([self.tfm(im.convert('RGB')) for im in images]).to(self.device)

@@ -22,6 +22,7 @@ class Translator:
     name = 'translator'
     def translate(self, images:list, seeds:list[int]) -> list: raise NotImplementedError
     def settings(self) -> dict: return {}
+    def check_direction(self, source:str, target:str): "Raise if this translator was made for another direction (default: any)."
 
 # %% ../../nbs/translate/00_engine.ipynb #9e8ca5d7
 def image_seed(seed:int, rel_path:str|Path) -> int:
@@ -85,6 +86,7 @@ def generate(translator:Translator, # what turns images into the target style
     if not 1 <= jpeg_quality <= 100: raise SyncdrError(f"JPEG quality must be between 1 and 100, got {jpeg_quality}")
     if limit is not None and limit < 1: raise SyncdrError(f"limit must be at least 1, got {limit}")
     i, n = parse_shard(shard)
+    translator.check_direction(source, target)
     items = read_list(list_file, root=root, remap=remap)
     if not items: raise SyncdrError(f"{list_file} lists no images")
     items = items[:limit]
@@ -99,7 +101,7 @@ def generate(translator:Translator, # what turns images into the target style
     jpeg = any(image_format(d) == 'JPEG' for d in dests)
     _check_manifest(out_dir/'manifest.json', dict(translator=translator.name, settings=translator.settings(), seed=seed, size=size,
                                                   format=fmt, jpeg_quality=jpeg_quality if jpeg else None, source=source, target=target,
-                                                  list=str(list_file), shard=f'{i}/{n}', limit=limit))
+                                                  list=str(Path(list_file).resolve()), shard=f'{i}/{n}', limit=limit))
     batches = [todo[b:b+batch_size] for b in range(0, len(todo), batch_size)]
     for batch in progress(batches, show_progress):
         imgs = [load_image(p) for p, _ in batch]

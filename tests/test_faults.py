@@ -1,0 +1,98 @@
+"""The fault table: every bad input ends in one clear line naming the culprit, a non-zero exit, no partial
+outputs, and pre-existing files untouched (checked by their SHA-256)."""
+import hashlib, shutil
+from pathlib import Path
+import pytest
+from syncdr.test_utils import tiny_image
+from conftest import tiny_lists
+
+TINY = ['--arch', 'tiny', '--dim', '16', '--batch-size', '4', '--k', '4', '--resize', '36', '--crop', '32', '--cpu', '--quiet', '--epochs', '1']
+
+
+@pytest.fixture(scope='module')
+def clean(tmp_path_factory):
+    "A tiny two-domain workspace (images and lists) every row copies and then breaks."
+    tmp = tmp_path_factory.mktemp('faults')
+    tiny_lists(tmp)
+    return tmp
+
+
+def snapshot(root:Path) -> dict:
+    return {p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob('*')) if p.is_file()}
+
+
+def _empty(ws, name): (ws/'lists'/name).write_text('')
+def _one_class(ws, name):
+    lines = (ws/'lists'/name).read_text().splitlines()
+    (ws/'lists'/name).write_text(''.join(l + '\n' for l in lines if l.endswith(' 0')))
+def _corrupt_first(ws, name):
+    first = (ws/'lists'/name).read_text().split()[0]
+    p = Path(first) if Path(first).is_absolute() else ws/'lists'/first
+    p.write_bytes(p.read_bytes()[:40])  # a truncated PNG
+    return p
+def _drop_class_from_gallery(ws, name):
+    lines = (ws/'lists'/name).read_text().splitlines()
+    (ws/'lists'/name).write_text(''.join(l + '\n' for l in lines if not l.endswith(' 1')))
+
+TRAIN = ['train', '--lists', '{ws}/lists', '--source', 'clipart', '--target', 'painting', '--method', 'cds', '--out', '{ws}/run', *TINY]
+EVAL = ['eval', '--arch', 'tiny', '--zero-shot', '--lists', '{ws}/lists', '--source', 'clipart', '--target', 'painting',
+        '--resize', '36', '--crop', '32', '--cpu', '--out', '{ws}/ev']
+
+ROWS = {  # name: (break the workspace, command, message fragment naming the culprit)
+    'empty train list': (lambda ws: _empty(ws, 'clipart_train_cls_disjoint1.txt'), TRAIN, 'clipart_train_cls_disjoint1.txt'),
+    'empty val list': (lambda ws: _empty(ws, 'painting_val.txt'), TRAIN, 'painting_val.txt'),
+    'empty eval list': (lambda ws: _empty(ws, 'clipart_test.txt'), EVAL, 'clipart_test.txt'),
+    'empty list to split disjoint': (lambda ws: _empty(ws, 'clipart_train.txt'), ['split', 'disjoint', '{ws}/lists/clipart_train.txt', '--out', '{ws}/halves'], 'clipart_train.txt'),
+    'empty domain to split tree': (lambda ws: (ws/'data'/'sketch').mkdir(), ['split', 'tree', '{ws}/data', '--domains', 'sketch', '--out', '{ws}/lists2'], 'sketch'),
+    'one class to split disjoint': (lambda ws: _one_class(ws, 'clipart_train.txt'), ['split', 'disjoint', '{ws}/lists/clipart_train.txt', '--out', '{ws}/halves'], 'clipart_train.txt'),
+    'one class to train': (lambda ws: _one_class(ws, 'clipart_train_cls_disjoint1.txt'), TRAIN, 'clipart_train_cls_disjoint1.txt'),
+    'corrupt image to train': (lambda ws: _corrupt_first(ws, 'clipart_train_cls_disjoint1.txt'), TRAIN, 'cannot read image'),
+    'corrupt image to split tree --verify': (lambda ws: _corrupt_first(ws, 'clipart_train.txt'), ['split', 'tree', '{ws}/data', '--domains', 'clipart', '--verify', '--out', '{ws}/lists2'], 'clipart'),
+    'unwritable --out (split tree)': (lambda ws: (ws/'file').write_text('x'), ['split', 'tree', '{ws}/data', '--domains', 'clipart', '--out', '{ws}/file/lists'], 'is a file, not a folder'),
+    'unwritable --out (train)': (lambda ws: None, [*TRAIN[:-len(TINY)-2], '--out', '/sys/syncdr_run', *TINY], '/sys/syncdr_run is not writable'),
+    'unwritable --out (eval)': (lambda ws: None, [*EVAL[:-2], '--out', '/sys/syncdr_eval'], '/sys/syncdr_eval is not writable'),
+    'unwritable --out (cut train)': (lambda ws: None, ['cut', 'train', '--lists', '{ws}/lists', '--source', 'clipart', '--target', 'painting', '--out', '/sys/syncdr_cut'], '/sys/syncdr_cut is not writable'),
+    'unwritable --out (translate)': (lambda ws: None, ['translate', '--method', 'identity', '--lists', '{ws}/lists', '--source', 'clipart', '--target', 'painting', '--out', '/sys/syncdr_syn'], '/sys/syncdr_syn is not writable'),
+}
+
+
+@pytest.mark.parametrize('row', list(ROWS))
+def test_fault_table(row, clean, tmp_path, syncdr):
+    ws = tmp_path/'ws'
+    shutil.copytree(clean, ws)
+    breaks, cmd, fragment = ROWS[row]
+    breaks(ws)
+    before = snapshot(ws)
+    r = syncdr(*[str(a).format(ws=ws) for a in cmd], ok=False)
+    assert r.returncode != 0, r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], r.stderr
+    assert snapshot(ws) == before  # nothing written, nothing changed
+
+
+def test_tabs_and_trailing_spaces_are_accepted(clean, tmp_path, syncdr):
+    ws = tmp_path/'ws'
+    shutil.copytree(clean, ws)
+    lst = ws/'lists'/'clipart_train.txt'
+    lines = lst.read_text().splitlines()
+    lst.write_text(''.join(l.replace(' ', '\t') + ('  \n' if i % 2 else '\n') for i, l in enumerate(lines)))
+    syncdr('split', 'disjoint', lst, '--out', ws/'halves')
+    assert sum(len((ws/'halves'/f'clipart_train_cls_disjoint{k}.txt').read_text().splitlines()) for k in (1, 2)) == len(lines)
+
+
+def test_malformed_line_shows_the_raw_line(clean, tmp_path, syncdr):
+    ws = tmp_path/'ws'
+    shutil.copytree(clean, ws)
+    lst = ws/'lists'/'clipart_train.txt'
+    lst.write_text(lst.read_text() + 'images/x.png label\n')
+    r = syncdr('split', 'disjoint', lst, '--out', ws/'halves', ok=False)
+    assert r.returncode == 1 and "'images/x.png label'" in r.stderr and 'clipart_train.txt' in r.stderr, r.stderr
+    assert not (ws/'halves').exists()
+
+
+def test_gallery_without_some_query_classes_is_reported(clean, tmp_path, syncdr):
+    ws = tmp_path/'ws'
+    shutil.copytree(clean, ws)
+    _drop_class_from_gallery(ws, 'painting_test.txt')
+    r = syncdr(*[str(a).format(ws=ws) for a in EVAL])
+    assert 'skipped' in r.stdout and 'skipped' in r.stderr  # in the report, and warned about
