@@ -330,12 +330,29 @@ def build_translator(method:str, model:str|None, target:str, dataset:str|None=No
     return ELITETranslator(model, lookup_template(dataset, target, prompt), guidance_scale=guidance or 5.0, steps=steps or 100,
                            size=size or 512, device=device, dtype=dtype, faithful_placeholder=faithful_placeholder)
 
+def _classes(lst:Path) -> set:
+    "The class folders of a list's images."
+    from syncdr.data import read_list
+    return {Path(p).parent.name for p, _ in read_list(lst, resolve=False)}
+
+def _translate_split(method, model, lists, source, split):
+    "The list to translate: a CUT run's own source split by default; another split must hold the classes the run was trained on."
+    cfg_file = Path(model or '')/'config.json'
+    if method != 'cut' or not cfg_file.is_file(): return split or 'train_cls_disjoint1'
+    run = json.loads(cfg_file.read_text())
+    trained = run.get('source_split')
+    if split is None or split == trained or run.get('source') != source: return split or trained
+    a, b = Path(run.get('lists') or lists)/f'{source}_{trained}.txt', Path(lists)/f'{source}_{split}.txt'
+    if a.is_file() and b.is_file() and not _classes(b) <= _classes(a):
+        raise SyncdrError(f"the CUT run {model} was trained on {a.name}, but {b.name} holds other classes: translate --split {trained} (the half of {source} the run saw), or train CUT on {b.name}")
+    return split
+
 @command('translate')
 def translate_cmd(method:str=None, # cut, img2img, ip2p, elite, or identity (the control: each image unchanged)
                   lists:str=None, # folder with `<domain>_<split>.txt` lists
                   source:str=None, # domain of the images to translate
                   target:str=None, # style to translate into
-                  split:str='train_cls_disjoint1', # which list of the source domain
+                  split:str=None, # which list of the source domain (default: a CUT run's own source split, else train_cls_disjoint1)
                   remap:Annotated[str, REMAP_HELP, {'action': 'append'}]=None,
                   out:str=None, # root of the synthetic trees (writes `<out>/<source>2<target>/...`)
                   model:str=None, # CUT run directory, or diffusion model folder / cached hub id
@@ -361,6 +378,7 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p, elite, or identity (the
     from syncdr.translate.engine import generate, parse_shard
     from syncdr.core import default_device
     if not (method and lists and source and target and out): raise SyncdrError('--method, --lists, --source, --target and --out are required')
+    split = _translate_split(method, model, lists, source, split)
     lst = Path(lists)/f'{source}_{split}.txt'
     if not lst.is_file(): raise SyncdrError(f"list file not found: {lst}")
     i, n = parse_shard(shard)

@@ -263,7 +263,7 @@ class TrainConfig:
     cross: bool|None = None                # add CDS's cross-domain entropy (default: the method's)
     ppp_weight: float|None = None          # positive-pair loss weight per side, 0 for none (default: the method's; syncdr 0.5)
     symmetric_ppp: bool = False            # also the real→counterpart PPP direction (not in the reference)
-    arch: str = 'resnet50'                 # torchvision name, timm:<name>, clip:<open_clip name> or tiny
+    arch: str = 'resnet50'                 # torchvision name, timm:<name>, clip:<open_clip name>, small (a small real CNN for CPU runs) or tiny (test-size: on 32-px digits no better than raw pixels)
     weights: str = 'auto'                  # backbone weights: auto (torchvision's ImageNet V1 from the local cache), a file, or none
     dim: int = 512                         # embedding size (head output)
     epochs: int = 15                       # training epochs

@@ -74,3 +74,13 @@ def test_cut_run_for_the_other_direction_is_refused(data, tmp_path, syncdr):
                '--out', tmp_path/'syn', '--cpu', '--quiet', ok=False)
     assert r.returncode == 1 and 'trained for mnist→optdigits, not optdigits→mnist' in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path/'syn').exists()
+
+def test_translate_defaults_to_the_cut_runs_half_and_refuses_the_other(data, tmp_path, syncdr):
+    run = tmp_path/'cut'
+    syncdr('cut', 'train', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--preset', 'small',
+           '--iters', '2', '--out', run, '--cpu', '--quiet')
+    base = ('translate', '--method', 'cut', '--model', run, '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--cpu', '--quiet')
+    r = syncdr(*base, '--split', 'train_cls_disjoint2', '--out', tmp_path/'wrong', ok=False)  # the reverse direction's half
+    assert r.returncode == 1 and 'holds other classes' in r.stderr and not (tmp_path/'wrong').exists(), r.stderr
+    out = syncdr(*base, '--out', tmp_path/'syn').stdout  # no --split: the run's own source half
+    assert f"{len(read_list(data/'lists'/'mnist_train_cls_disjoint1.txt'))} written" in out
