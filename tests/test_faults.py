@@ -1,9 +1,10 @@
 """The fault table: every bad input ends in one clear line naming the culprit, a non-zero exit, no partial
-outputs, and pre-existing files untouched (checked by their SHA-256)."""
+outputs, and pre-existing files untouched (checked by their SHA-256). The rows call the console script's entry
+point in-process (`syncdr.cli.main`): a subprocess per row would spend seconds importing."""
 import hashlib, shutil
 from pathlib import Path
 import pytest
-from syncdr.test_utils import tiny_image
+from syncdr.cli import main
 from conftest import tiny_lists
 
 TINY = ['--arch', 'tiny', '--dim', '16', '--batch-size', '4', '--k', '4', '--resize', '36', '--crop', '32', '--cpu', '--quiet', '--epochs', '1']
@@ -56,43 +57,53 @@ ROWS = {  # name: (break the workspace, command, message fragment naming the cul
 }
 
 
+def run_main(args, capsys) -> tuple[int, str, str]:
+    "`(exit code, stdout, stderr)` of `syncdr *args`, run through the console script's entry point."
+    capsys.readouterr()
+    try: code = main([str(a) for a in args])
+    except SystemExit as e: code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 @pytest.mark.parametrize('row', list(ROWS))
-def test_fault_table(row, clean, tmp_path, syncdr):
+def test_fault_table(row, clean, tmp_path, capsys):
     ws = tmp_path/'ws'
     shutil.copytree(clean, ws)
     breaks, cmd, fragment = ROWS[row]
     breaks(ws)
     before = snapshot(ws)
-    r = syncdr(*[str(a).format(ws=ws) for a in cmd], ok=False)
-    assert r.returncode != 0, r.stdout
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0], r.stderr
+    code, out, err = run_main([str(a).format(ws=ws) for a in cmd], capsys)
+    assert code != 0, out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], err
     assert snapshot(ws) == before  # nothing written, nothing changed
 
 
-def test_tabs_and_trailing_spaces_are_accepted(clean, tmp_path, syncdr):
+def test_tabs_and_trailing_spaces_are_accepted(clean, tmp_path, capsys):
     ws = tmp_path/'ws'
     shutil.copytree(clean, ws)
     lst = ws/'lists'/'clipart_train.txt'
     lines = lst.read_text().splitlines()
     lst.write_text(''.join(l.replace(' ', '\t') + ('  \n' if i % 2 else '\n') for i, l in enumerate(lines)))
-    syncdr('split', 'disjoint', lst, '--out', ws/'halves')
+    assert run_main(['split', 'disjoint', lst, '--out', ws/'halves'], capsys)[0] == 0
     assert sum(len((ws/'halves'/f'clipart_train_cls_disjoint{k}.txt').read_text().splitlines()) for k in (1, 2)) == len(lines)
 
 
-def test_malformed_line_shows_the_raw_line(clean, tmp_path, syncdr):
+def test_malformed_line_shows_the_raw_line(clean, tmp_path, capsys):
     ws = tmp_path/'ws'
     shutil.copytree(clean, ws)
     lst = ws/'lists'/'clipart_train.txt'
     lst.write_text(lst.read_text() + 'images/x.png label\n')
-    r = syncdr('split', 'disjoint', lst, '--out', ws/'halves', ok=False)
-    assert r.returncode == 1 and "'images/x.png label'" in r.stderr and 'clipart_train.txt' in r.stderr, r.stderr
+    code, _, err = run_main(['split', 'disjoint', lst, '--out', ws/'halves'], capsys)
+    assert code == 1 and "'images/x.png label'" in err and 'clipart_train.txt' in err, err
     assert not (ws/'halves').exists()
 
 
-def test_gallery_without_some_query_classes_is_reported(clean, tmp_path, syncdr):
+def test_gallery_without_some_query_classes_is_reported(clean, tmp_path, capsys):
     ws = tmp_path/'ws'
     shutil.copytree(clean, ws)
     _drop_class_from_gallery(ws, 'painting_test.txt')
-    r = syncdr(*[str(a).format(ws=ws) for a in EVAL])
-    assert 'skipped' in r.stdout and 'skipped' in r.stderr  # in the report, and warned about
+    with pytest.warns(UserWarning, match='queries skipped'):  # warned about ...
+        code, out, _ = run_main([str(a).format(ws=ws) for a in EVAL], capsys)
+    assert code == 0 and 'queries skipped: their class has no image in the gallery' in out  # ... and said in the report
