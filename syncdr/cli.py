@@ -241,7 +241,7 @@ def compare_cmd(runs:Annotated[str, "run directories: SynCDR runs (or baselines)
                 split:str='test', # the evaluated split to compare
                 out:str=None): # also write the table here (markdown) and a CSV beside it
     "One table of several runs' metrics (SynCDR: the mean of both directions); --out writes it as markdown and CSV."
-    from syncdr.demo import markdown_table
+    from syncdr.core import markdown_table
     from syncdr.core import atomic_write_text
     rows = {str(r): _test_metrics(Path(r), split) for r in runs}
     cols = {tuple(m) for m in rows.values()}

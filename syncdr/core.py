@@ -14,8 +14,8 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['set_seed', 'default_device', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'SyncdrError', 'first_few',
-           'check_writable', 'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint', 'load_checkpoint',
-           'progress']
+           'markdown_table', 'check_writable', 'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint',
+           'load_checkpoint', 'progress']
 
 # %% ../nbs/00_core.ipynb #3dcf35a2
 def set_seed(seed:int=42, # seed for Python, NumPy and torch (CPU and CUDA)
@@ -75,6 +75,13 @@ def first_few(items, n:int=5) -> str:
     items = [str(o) for o in items]
     more = f' (+{len(items)-n} more)' if len(items) > n else ''
     return ', '.join(items[:n]) + more
+
+# %% ../nbs/00_core.ipynb #mdtab1
+def markdown_table(rows:dict, fmt=lambda v: f'{v:.3f}', first:str='method') -> str:
+    "The rows as a markdown table under the header `first`, each value written by `fmt` (three decimals)."
+    cols = list(next(iter(rows.values())))
+    head = f'| {first} | ' + ' | '.join(cols) + ' |\n|---|' + '---:|'*len(cols) + '\n'
+    return head + ''.join(f'| {r} | ' + ' | '.join(fmt(v[c]) for c in cols) + ' |\n' for r, v in rows.items())
 
 # %% ../nbs/00_core.ipynb #cw0code
 def check_writable(path:str|Path, what:str='--out'):

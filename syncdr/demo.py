@@ -11,7 +11,7 @@ from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
 import torch
-from .core import SyncdrError, atomic_path, atomic_write_json, atomic_write_text, load_checkpoint
+from .core import SyncdrError, atomic_path, atomic_write_json, atomic_write_text, load_checkpoint, markdown_table
 from .data import read_list, load_image, syn_path, DomainDataset
 from .datasets import materialize_digits, DIGIT_DOMAINS
 from .models import pretrain_glyphs, zero_shot_embedder, backbone_transforms
@@ -23,8 +23,7 @@ from .learner import TrainConfig, train, resume, evaluate, embed, load_run_model
 # %% auto #0
 __all__ = ['DEMO_SIZES', 'DEMO_METHODS', 'SOURCE', 'TARGET', 'TABLE_METRICS', 'DemoSettings', 'Stages', 'demo_data',
            'demo_pretrain', 'demo_cut', 'demo_translate', 'demo_config', 'demo_train', 'pixel_embeddings',
-           'demo_evaluate', 'table_rows', 'markdown_table', 'plot_translations', 'plot_demo_retrieval',
-           'plot_demo_curves', 'run_demo']
+           'demo_evaluate', 'table_rows', 'plot_translations', 'plot_demo_retrieval', 'plot_demo_curves', 'run_demo']
 
 # %% ../nbs/11_demo.ipynb #8b3b4f12
 @dataclass
@@ -152,12 +151,6 @@ def table_rows(reports:dict) -> dict:
     "`{row: {column: value}}`: per direction Prec@1/5/15 and mAP@all, then the mean Prec@1 of both directions."
     dirs = (f'{SOURCE}2{TARGET}', f'{TARGET}2{SOURCE}')
     return {row: {**{f'{d} {m}': rep[d][m] for d in dirs for m in TABLE_METRICS}, 'mean Prec@1': rep['mean']['Prec@1']} for row, rep in reports.items()}
-
-def markdown_table(rows:dict, fmt=lambda v: f'{v:.3f}', first:str='method') -> str:
-    "The rows as a markdown table under the header `first`, each value written by `fmt` (three decimals)."
-    cols = list(next(iter(rows.values())))
-    head = f'| {first} | ' + ' | '.join(cols) + ' |\n|---|' + '---:|'*len(cols) + '\n'
-    return head + ''.join(f'| {r} | ' + ' | '.join(fmt(v[c]) for c in cols) + ' |\n' for r, v in rows.items())
 
 # %% ../nbs/11_demo.ipynb #f1b1298b
 def _save(fig, path:Path):

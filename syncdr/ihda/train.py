@@ -21,11 +21,10 @@ from fastai.callback.progress import ProgressCallback
 from fastai.data.core import DataLoaders
 from fastai.optimizer import Adam
 from ..core import (SyncdrError, set_seed, default_device, atomic_path, atomic_write_json, save_checkpoint, load_checkpoint,
-                         get_rng_states, set_rng_states)
+                         get_rng_states, set_rng_states, markdown_table)
 from ..metrics import cmc, RetrievalReport, COUNTS
 from ..models import load_state
 from ..learner import NoValidation, embed, append_jsonl, read_metrics
-from ..demo import markdown_table
 from .data import (TargetSplit, SourceSet, read_pku, read_pku_processed, pku_styles, pku_fold, load_fold_ids,
                               read_qmul, read_qmul_processed, read_market, read_zap, read_zap_json,
                               PKSampler, SourceDataset, PairDataset, ItemDataset, ihda_transform)
