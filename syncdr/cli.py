@@ -281,18 +281,23 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
                   resume:str=None, # continue this run directory from its last checkpoint (as `syncdr train --resume RUN`)
                   batch_size:int=None, # images per iteration (preset default)
                   size:int=None, # crop size (preset default)
-                  source_split:str='train_cls_disjoint1', # source list split
-                  target_split:str='train_cls_disjoint2', # target list split
+                  scenario:str=None, # the SynCDR pair this generator serves, <S>2<T> as `syncdr train --source S --target T` (default: <source>2<target>); the reverse direction T→S trains on T's train_cls_disjoint2 and S's train_cls_disjoint1
+                  source_split:str=None, # source list split (default: from --scenario)
+                  target_split:str=None, # target list split (default: from --scenario)
                   remap:Annotated[str, REMAP_HELP, {'action': 'append'}]=None,
                   seed:int=0, workers:int=0, cpu:bool=False, quiet:bool=False):
-    "Train one direction of CUT (unpaired translation) on category-disjoint lists; the preset and size follow the images (small images never get the 256-px reference)."
+    "Train one direction of CUT (unpaired translation) on the category-disjoint halves its scenario trains on; the preset and size follow the images (small images never get the 256-px reference)."
     from syncdr.translate.cut import cut_config, train_cut, choose_cut_preset
+    from syncdr.splits import direction_splits
     if resume:
         finished = _finished(Path(resume)/'last.pth', 'iter', Path(resume)/'config.json', 'iters')
         train_cut(None, resume, resume=True, show_progress=_bars(quiet))
         print(f"CUT run {resume} {'was already finished' if finished else 'resumed and finished'}"); return
     if out is None: raise SyncdrError('--out is required for a new run')
     if not (lists and source and target): raise SyncdrError('--lists, --source and --target are required')
+    halves = direction_splits(source, target, scenario)
+    source_split, target_split = source_split or halves[0], target_split or halves[1]
+    print(f"{source}→{target} learns from {source}_{source_split} and {target}_{target_split}")
     sized = {}
     if preset == 'auto':
         preset, sized = choose_cut_preset(lists, source, target, source_split, target_split, remap)
@@ -330,20 +335,19 @@ def build_translator(method:str, model:str|None, target:str, dataset:str|None=No
     return ELITETranslator(model, lookup_template(dataset, target, prompt), guidance_scale=guidance or 5.0, steps=steps or 100,
                            size=size or 512, device=device, dtype=dtype, faithful_placeholder=faithful_placeholder)
 
-def _classes(lst:Path) -> set:
-    "The class folders of a list's images."
-    from syncdr.data import read_list
-    return {Path(p).parent.name for p, _ in read_list(lst, resolve=False)}
-
-def _translate_split(method, model, lists, source, split):
-    "The list to translate: a CUT run's own source split by default; another split must hold the classes the run was trained on."
+def _translate_split(method, model, lists, source, target, split, scenario=None):
+    "The list to translate: a CUT run's own source split by default, else the half `direction_splits` gives; a CUT run's other split must hold the classes it was trained on."
+    from syncdr.splits import direction_splits, class_folders
     cfg_file = Path(model or '')/'config.json'
-    if method != 'cut' or not cfg_file.is_file(): return split or 'train_cls_disjoint1'
+    if method != 'cut' or not cfg_file.is_file(): return split or direction_splits(source, target, scenario)[0]
     run = json.loads(cfg_file.read_text())
     trained = run.get('source_split')
+    if scenario and run.get('source') == source and (trained, run.get('target_split')) != direction_splits(source, target, scenario):
+        raise SyncdrError(f"the CUT run {model} learned from {source}_{trained} and {target}_{run.get('target_split')}, which is not the {source}→{target} generator of {scenario}: "
+                          f"train it with syncdr cut train --scenario {scenario} --source {source} --target {target}")
     if split is None or split == trained or run.get('source') != source: return split or trained
     a, b = Path(run.get('lists') or lists)/f'{source}_{trained}.txt', Path(lists)/f'{source}_{split}.txt'
-    if a.is_file() and b.is_file() and not _classes(b) <= _classes(a):
+    if a.is_file() and b.is_file() and not class_folders(b) <= class_folders(a):
         raise SyncdrError(f"the CUT run {model} was trained on {a.name}, but {b.name} holds other classes: translate --split {trained} (the half of {source} the run saw), or train CUT on {b.name}")
     return split
 
@@ -352,7 +356,8 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p, elite, or identity (the
                   lists:str=None, # folder with `<domain>_<split>.txt` lists
                   source:str=None, # domain of the images to translate
                   target:str=None, # style to translate into
-                  split:str=None, # which list of the source domain (default: a CUT run's own source split, else train_cls_disjoint1)
+                  split:str=None, # which list of the source domain (default: a CUT run's own source split, else the half --scenario gives the source)
+                  scenario:str=None, # the SynCDR pair served, <S>2<T> (default: <source>2<target>): the reverse direction T→S translates T's train_cls_disjoint2
                   remap:Annotated[str, REMAP_HELP, {'action': 'append'}]=None,
                   out:str=None, # root of the synthetic trees (writes `<out>/<source>2<target>/...`)
                   model:str=None, # CUT run directory, or diffusion model folder / cached hub id
@@ -378,7 +383,7 @@ def translate_cmd(method:str=None, # cut, img2img, ip2p, elite, or identity (the
     from syncdr.translate.engine import generate, parse_shard
     from syncdr.core import default_device
     if not (method and lists and source and target and out): raise SyncdrError('--method, --lists, --source, --target and --out are required')
-    split = _translate_split(method, model, lists, source, split)
+    split = _translate_split(method, model, lists, source, target, split, scenario)
     lst = Path(lists)/f'{source}_{split}.txt'
     if not lst.is_file(): raise SyncdrError(f"list file not found: {lst}")
     i, n = parse_shard(shard)

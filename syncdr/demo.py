@@ -14,6 +14,7 @@ import torch
 from .core import SyncdrError, atomic_path, atomic_write_json, atomic_write_text, load_checkpoint, markdown_table
 from .data import read_list, load_image, syn_path, DomainDataset
 from .datasets import materialize_digits, DIGIT_DOMAINS
+from .splits import direction_splits
 from .models import pretrain_glyphs, zero_shot_embedder, backbone_transforms
 from .metrics import cross_domain_eval
 from .translate.engine import generate, IdentityTranslator
@@ -83,7 +84,9 @@ def demo_pretrain(s:DemoSettings, seed:int=0, cache=None, show_progress:bool=Fal
     return pretrain_glyphs(s.arch, n_per_class=s.glyph_per_class, epochs=s.glyph_epochs, seed=seed, cache=cache, show_progress=show_progress)
 
 # %% ../nbs/11_demo.ipynb #3439f926
-def _directions(): return ((SOURCE, TARGET, 'train_cls_disjoint1', 'train_cls_disjoint2'), (TARGET, SOURCE, 'train_cls_disjoint2', 'train_cls_disjoint1'))
+def _directions():
+    "Both generators of the scenario mnist2optdigits, each with the halves it may learn from."
+    return tuple((s, t, *direction_splits(s, t, f'{SOURCE}2{TARGET}')) for s, t in ((SOURCE, TARGET), (TARGET, SOURCE)))
 
 def demo_cut(out:Path, lists:Path, s:DemoSettings, seed:int=0, show_progress:bool=False) -> dict:
     "One CUT run per direction, each on the other domain's class half, sized from the data; finished runs are kept, killed ones resumed."

@@ -20,7 +20,7 @@ from fastai.data.core import DataLoaders
 from fastai.optimizer import SGD
 from .core import (SyncdrError, set_seed, default_device, atomic_write_json, atomic_path, save_checkpoint,
                          load_checkpoint, get_rng_states, set_rng_states, progress)
-from .data import read_list, parse_remap, DomainDataset, paired_training_sets, syn_path, check_files_exist, check_images
+from .data import read_list, parse_remap, DomainDataset, paired_training_sets, syn_path, check_files_exist, check_images, syn_dir_name
 from .models import create_embedder, backbone_transforms
 from .losses import MemoryBank, instance_loss, cross_domain_entropy, ppp_loss
 from .metrics import cross_domain_eval
@@ -29,8 +29,8 @@ from .metrics import cross_domain_eval
 __all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'batch_sizes', 'TwoDomainLoader', 'NoValidation', 'TwoDomainModel',
            'SynCDRLoss', 'embed', 'BankCallback', 'PPPCallback', 'RetrievalEvalCallback', 'CheckpointCallback',
            'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'run_spec', 'check_config',
-           'check_classes', 'translate_command', 'check_translations', 'build_learner', 'train', 'resume',
-           'load_run_model', 'evaluate']
+           'check_classes', 'translate_command', 'check_translations', 'check_generator_data', 'build_learner', 'train',
+           'resume', 'load_run_model', 'evaluate']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
@@ -337,6 +337,19 @@ def check_translations(cfg:TrainConfig, src_items:list, tgt_items:list):
         syn = [syn_path(p, cfg.syn_root, s, t, cfg.layout, ext=cfg.syn_ext) for p, _ in items]
         try: check_files_exist(syn, f'{s}→{t} translations of {list_path(cfg, s, split)}')
         except SyncdrError as e: raise SyncdrError(f"{e}; write them with: {translate_command(cfg, s, t, split)}") from None
+        check_generator_data(cfg, s, t)
+
+def check_generator_data(cfg:TrainConfig, source:str, target:str):
+    "Refuse `source`→`target` translations from a CUT run that learned from lists outside this run's training data (the reverse generator trained with the forward halves, or a full train list)."
+    man = Path(cfg.syn_root)/syn_dir_name(source, target, cfg.layout)/'manifest.json'
+    m = json.loads(man.read_text()) if man.is_file() else {}
+    run = Path(m.get('settings', {}).get('run', ''))
+    if m.get('translator') != 'cut' or not (run/'config.json').is_file(): return  # prompt-driven generators learn nothing from the lists
+    c = json.loads((run/'config.json').read_text())
+    outside = sorted({(c['source'], c['source_split']), (c['target'], c['target_split'])} - {(cfg.source, cfg.train_split1), (cfg.target, cfg.train_split2)})
+    if outside: raise SyncdrError(f"the {source}→{target} translations in {man.parent} come from the CUT run {run}, which learned from {', '.join(f'{d}_{s}' for d, s in outside)}: "
+                                  f"outside this run's training data ({cfg.source}_{cfg.train_split1}, {cfg.target}_{cfg.train_split2}), so its generator saw classes this scenario withholds; "
+                                  f"retrain it with: syncdr cut train --scenario {cfg.source}2{cfg.target} --source {source} --target {target} --lists {cfg.lists}")
 
 def _precision(cfg, device):
     "The reference's fp16 autocast on a GPU, fp32 on the CPU, unless the config names one."

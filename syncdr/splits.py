@@ -15,8 +15,9 @@ from .core import SyncdrError, atomic_write_text, first_few
 from .data import read_list, write_list, check_images
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'split_counts', 'published_file', 'published_classes', 'split_tree', 'disjoint_classes',
-           'disjoint_lines', 'DisjointFiles', 'split_disjoint', 'write_lines']
+__all__ = ['IMAGE_EXTS', 'HALVES', 'split_counts', 'published_file', 'published_classes', 'split_tree', 'disjoint_classes',
+           'disjoint_lines', 'DisjointFiles', 'split_disjoint', 'write_lines', 'direction_splits', 'class_folders',
+           'check_category_disjoint']
 
 # %% ../nbs/03_splits.ipynb #5532a338
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
@@ -138,3 +139,26 @@ def split_disjoint(lists, # `<name>.txt` lists to split (e.g. `clipart_train.txt
 def write_lines(path, lines):
     "Write text lines to `path` atomically."
     return atomic_write_text(path, ''.join(lines))
+
+# %% ../nbs/03_splits.ipynb #eade13bf
+HALVES = ('train_cls_disjoint1', 'train_cls_disjoint2')
+
+def direction_splits(source:str, target:str, # the direction translated (or trained) from `source` to `target`
+                     scenario:str|None=None, # the SynCDR pair served, `<S>2<T>` as `syncdr train --source S --target T`; None: `<source>2<target>`
+                     halves=HALVES) -> tuple[str, str]:
+    "`(source_split, target_split)`: the lists of the scenario's training data a `source`→`target` generator may learn from."
+    fwd, rev = f'{source}2{target}', f'{target}2{source}'
+    if scenario in (None, fwd): return tuple(halves)
+    if scenario == rev: return tuple(halves[::-1])
+    raise SyncdrError(f"scenario {scenario!r} does not contain the direction {source}→{target}: name the SynCDR pair it serves, {fwd} or {rev}")
+
+# %% ../nbs/03_splits.ipynb #d37dbfa8
+def class_folders(list_file:str|Path) -> set[str]:
+    "The class folders (parent directory names) of a list's images."
+    return {Path(p).parent.name for p, _ in read_list(list_file, resolve=False)}
+
+def check_category_disjoint(a:str|Path, b:str|Path):
+    "Refuse two training lists that share a class: a generator trained on both would see that class in both domains."
+    shared = sorted(class_folders(a) & class_folders(b))
+    if shared: raise SyncdrError(f"{a} and {b} share {len(shared)} class(es) ({first_few(shared)}): a generator trained on both sees those classes in both domains, "
+                                 f"which the scenario's category-disjoint training never does; use the halves the direction may see ({' / '.join(HALVES)})")

@@ -84,3 +84,36 @@ def test_translate_defaults_to_the_cut_runs_half_and_refuses_the_other(data, tmp
     assert r.returncode == 1 and 'holds other classes' in r.stderr and not (tmp_path/'wrong').exists(), r.stderr
     out = syncdr(*base, '--out', tmp_path/'syn').stdout  # no --split: the run's own source half
     assert f"{len(read_list(data/'lists'/'mnist_train_cls_disjoint1.txt'))} written" in out
+
+def test_reverse_generator_learns_from_the_scenarios_halves(data, tmp_path, syncdr):
+    "The optdigits→mnist generator of the scenario mnist2optdigits trains on optdigits' second half and mnist's first, and translates that second half by default."
+    run = tmp_path/'rev'
+    out = syncdr('cut', 'train', '--lists', data/'lists', '--scenario', 'mnist2optdigits', '--source', 'optdigits', '--target', 'mnist',
+                 '--preset', 'small', '--iters', '2', '--out', run, '--cpu', '--quiet').stdout
+    assert 'optdigits→mnist learns from optdigits_train_cls_disjoint2 and mnist_train_cls_disjoint1' in out
+    cfg = json.loads((run/'config.json').read_text())
+    assert (cfg['source_split'], cfg['target_split']) == ('train_cls_disjoint2', 'train_cls_disjoint1')
+    out = syncdr('translate', '--method', 'cut', '--model', run, '--lists', data/'lists', '--source', 'optdigits', '--target', 'mnist',
+                 '--scenario', 'mnist2optdigits', '--out', tmp_path/'syn', '--cpu', '--quiet').stdout
+    assert f"{len(read_list(data/'lists'/'optdigits_train_cls_disjoint2.txt'))} written" in out
+    assert outputs(tmp_path/'syn', 'optdigits', 'mnist') == sorted(syn_path(p, tmp_path/'syn', 'optdigits', 'mnist')
+                                                                  for p, _ in read_list(data/'lists'/'optdigits_train_cls_disjoint2.txt'))
+
+@pytest.mark.parametrize('args, msg', [
+    (('--scenario', 'sketch2real'), "scenario 'sketch2real' does not contain the direction optdigits→mnist"),
+    (('--source-split', 'train'), 'share 2 class(es)'),  # a full train list: the generator would see mnist's classes in both domains
+])
+def test_cut_train_refuses_data_outside_the_scenario(data, tmp_path, syncdr, args, msg):
+    r = syncdr('cut', 'train', '--lists', data/'lists', '--source', 'optdigits', '--target', 'mnist', '--preset', 'small', '--iters', '2',
+               '--out', tmp_path/'x', '--cpu', '--quiet', *args, ok=False)
+    assert r.returncode == 1 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1 and not (tmp_path/'x').exists(), r.stderr
+
+def test_translate_refuses_a_cut_run_of_another_scenario(data, tmp_path, syncdr):
+    "A reverse generator trained with the forward halves is not the generator the scenario needs."
+    run = tmp_path/'cut'
+    syncdr('cut', 'train', '--lists', data/'lists', '--source', 'optdigits', '--target', 'mnist', '--preset', 'small',
+           '--iters', '2', '--out', run, '--cpu', '--quiet')   # no --scenario: optdigits2mnist's halves
+    r = syncdr('translate', '--method', 'cut', '--model', run, '--lists', data/'lists', '--source', 'optdigits', '--target', 'mnist',
+               '--scenario', 'mnist2optdigits', '--out', tmp_path/'syn', '--cpu', '--quiet', ok=False)
+    assert r.returncode == 1 and 'not the optdigits→mnist generator of mnist2optdigits' in r.stderr and '--scenario mnist2optdigits' in r.stderr, r.stderr
+    assert not (tmp_path/'syn').exists()

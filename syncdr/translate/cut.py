@@ -19,6 +19,7 @@ from ..core import (SyncdrError, set_seed, default_device, atomic_write_json, at
                          get_rng_states, set_rng_states, progress)
 from ..data import DomainDataset, read_list, load_image
 from .engine import Translator
+from ..splits import check_category_disjoint
 
 # %% auto #0
 __all__ = ['CUT_PRESETS', 'SMALL_IMAGE_MAX', 'BlurDown', 'BlurUp', 'ResBlock', 'CUTGenerator', 'PatchDiscriminator',
@@ -251,6 +252,7 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
         cfg = CUTConfig.from_json(out/'config.json')
     elif (out/'last.pth').exists(): raise SyncdrError(f"{out} already holds a CUT run: resume it or choose another --out")
     la, lb = Path(cfg.lists)/f'{cfg.source}_{cfg.source_split}.txt', Path(cfg.lists)/f'{cfg.target}_{cfg.target_split}.txt'
+    check_category_disjoint(la, lb)
     check_cut_size(cfg, max(list_image_side(la, cfg.remap), list_image_side(lb, cfg.remap)))
     tfm = cut_transform(cfg)
     ds_a, ds_b = DomainDataset.from_list(la, tfm, remap=cfg.remap), DomainDataset.from_list(lb, tfm, remap=cfg.remap)
@@ -291,7 +293,7 @@ class CUTTranslator(Translator):
     name = 'cut'
     def __init__(self, run:str|Path, size:int|None=None, device=None,
                  grey:bool=False): # write greyscale images: for grey domains (digits), where colour casts are artefacts
-        run = Path(run)
+        run = Path(run).resolve()  # the manifest records it: resolved, a rerun from another directory matches
         self.run = run if run.is_dir() else run.parent
         ck = run/'last.pth' if run.is_dir() else run
         self.cfg = CUTConfig.from_json(self.run/'config.json')
