@@ -175,16 +175,20 @@ def _train_parser(prog:str) -> argparse.ArgumentParser:
 @command('train', parser=_train_parser)
 def train_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
     "Train a SynCDR (or CDS baseline) embedding; writes config.json, metrics.jsonl, last/best.pth, curves.png."
-    from syncdr.learner import TrainConfig, train, resume as resume_run
+    from syncdr.learner import TrainConfig, train, resume as resume_run, rank_world, distributed
+    import torch.distributed as dist
     if resume:
         _resume_settings(settings)
         finished = _finished(Path(resume)/'last.pth', 'epoch', Path(resume)/'config.json', 'epochs', settings.get('epochs'))
         resume_run(resume, settings.get('epochs'), show_progress=_bars(quiet))
-        print(f"run {resume} {'was already finished' if finished else 'resumed and finished'}"); return
-    if out is None: raise SyncdrError('--out is required for a new run')
-    if not settings.get('lists'): raise SyncdrError('--lists is required')
-    train(TrainConfig(**settings), out, show_progress=_bars(quiet))
-    print(f'run written to {out}')
+        msg = f"run {resume} {'was already finished' if finished else 'resumed and finished'}"
+    else:
+        if out is None: raise SyncdrError('--out is required for a new run')
+        if not settings.get('lists'): raise SyncdrError('--lists is required')
+        train(TrainConfig(**settings), out, show_progress=_bars(quiet))
+        msg = f'run written to {out}'
+    if rank_world()[0] == 0: print(msg)  # under torchrun, one process reports
+    if distributed(): dist.destroy_process_group()
 
 # %% ../nbs/09_cli.ipynb #f8243966
 REMAP_HELP = "OLD=NEW rewrite of an absolute list-path prefix (repeatable), e.g. /home/ubuntu/data=/data"

@@ -13,9 +13,9 @@ import torch
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['set_seed', 'default_device', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'SyncdrError', 'first_few',
-           'markdown_table', 'check_writable', 'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint',
-           'load_checkpoint', 'progress']
+__all__ = ['set_seed', 'default_device', 'distributed', 'rank_world', 'join_process_group', 'all_gather_cat', 'atomic_path',
+           'atomic_write_text', 'atomic_write_json', 'SyncdrError', 'first_few', 'markdown_table', 'check_writable',
+           'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint', 'load_checkpoint', 'progress']
 
 # %% ../nbs/00_core.ipynb #3dcf35a2
 def set_seed(seed:int=42, # seed for Python, NumPy and torch (CPU and CUDA)
@@ -33,6 +33,31 @@ def default_device(cpu:bool=False): # force the CPU even when a GPU is present
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #22287312
+def distributed() -> bool:
+    "Whether this process belongs to a process group (launched by `torchrun` or `accelerate launch`)."
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+def rank_world() -> tuple[int, int]:
+    "This process's rank and the number of processes: `(0, 1)` outside a process group."
+    return (torch.distributed.get_rank(), torch.distributed.get_world_size()) if distributed() else (0, 1)
+
+def join_process_group(cpu:bool=False) -> torch.device:
+    "This process's device; under a launcher (`WORLD_SIZE` set), join the process group first (NCCL on GPUs, gloo on the CPU)."
+    device = default_device(cpu=cpu)
+    if 'WORLD_SIZE' in os.environ and not distributed():
+        if device.type == 'cuda': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+        torch.distributed.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    if distributed() and device.type == 'cuda': device = torch.device('cuda', torch.cuda.current_device())
+    return device
+
+def all_gather_cat(t:torch.Tensor) -> torch.Tensor:
+    "Every process's `t` (same shape everywhere), concatenated in rank order; `t` itself outside a process group."
+    if not distributed(): return t
+    parts = [torch.empty_like(t) for _ in range(torch.distributed.get_world_size())]
+    torch.distributed.all_gather(parts, t.contiguous())
+    return torch.cat(parts)
 
 # %% ../nbs/00_core.ipynb #22bccebc
 def _umask() -> int:

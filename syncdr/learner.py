@@ -6,7 +6,7 @@ Docs: https://syncdr.github.io/syncdr/learner.html.md"""
 
 # %% ../nbs/08_learner.ipynb #48b16beb
 from __future__ import annotations
-import json
+import json, os
 from pathlib import Path
 from functools import partial
 import torch
@@ -18,19 +18,22 @@ from fastai.callback.core import Callback, CancelValidException
 from fastai.callback.progress import ProgressCallback
 from fastai.data.core import DataLoaders
 from fastai.optimizer import SGD
+from fastai.distributed import DistributedTrainer
+import torch.distributed as dist
 from .core import (SyncdrError, set_seed, default_device, atomic_write_json, atomic_path, save_checkpoint,
-                         load_checkpoint, get_rng_states, set_rng_states, progress)
+                         load_checkpoint, get_rng_states, set_rng_states, progress, distributed, rank_world, join_process_group, all_gather_cat)
 from .data import read_list, parse_remap, DomainDataset, paired_training_sets, syn_path, check_files_exist, check_images, syn_dir_name
 from .models import create_embedder, backbone_transforms
 from .losses import MemoryBank, instance_loss, cross_domain_entropy, ppp_loss
 from .metrics import cross_domain_eval
 
 # %% auto #0
-__all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'batch_sizes', 'TwoDomainLoader', 'NoValidation', 'TwoDomainModel',
-           'SynCDRLoss', 'embed', 'BankCallback', 'PPPCallback', 'RetrievalEvalCallback', 'CheckpointCallback',
-           'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig', 'list_path', 'run_spec', 'check_config',
-           'check_classes', 'translate_command', 'check_translations', 'check_generator_data', 'build_learner', 'train',
-           'resume', 'load_run_model', 'evaluate']
+__all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'ShardedBatches', 'batch_sizes', 'TwoDomainLoader', 'NoValidation',
+           'TwoDomainModel', 'SynCDRLoss', 'embed', 'embedder_of', 'BankCallback', 'PPPCallback',
+           'RetrievalEvalCallback', 'CheckpointCallback', 'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig',
+           'list_path', 'run_spec', 'check_config', 'check_classes', 'translate_command', 'check_translations',
+           'check_generator_data', 'TwoDomainDistributed', 'build_learner', 'train', 'resume', 'load_run_model',
+           'evaluate']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
@@ -65,6 +68,17 @@ def resolve_method(method:str|None=None, # a preset of METHODS; None: combine th
         raise SyncdrError("PPP ties each real image to its translation: --ppp-weight > 0 needs synthetic data (--syn with --syn-root)")
     return spec
 
+# %% ../nbs/08_learner.ipynb #edc6d607
+class ShardedBatches:
+    "Batch sampler of one process: every epoch one permutation for all processes (seeded by rank 0's RNG), cut into global batches of `bs·world` of which this process takes slice `rank`."
+    def __init__(self, n:int, bs:int, rank:int, world:int): self.n, self.bs, self.rank, self.world = n, bs, rank, world
+    def __len__(self): return self.n // (self.bs * self.world)  # whole global batches only (drop_last, as the reference)
+    def __iter__(self):
+        seed = torch.empty((), dtype=torch.int64).random_()  # drawn as DataLoader's shuffling draws its seed
+        if distributed(): dist.broadcast(seed, 0)
+        perm, step = torch.randperm(self.n, generator=torch.Generator().manual_seed(int(seed))), self.bs * self.world
+        for b in range(len(self)): yield perm[b*step + self.rank*self.bs : b*step + (self.rank+1)*self.bs].tolist()
+
 # %% ../nbs/08_learner.ipynb #75b86f62
 def batch_sizes(n_src:int, n_tgt:int, bs:int=32) -> tuple[int, int]:
     "Reference batch sizes: `bs` each for equal sets, else the larger set's batch scaled by int(2·ratio)·bs/2."
@@ -78,8 +92,15 @@ class TwoDomainLoader:
     def __init__(self, src, tgt, # datasets returning `(view, counterpart_or_label, index)`
                  bs_src:int, bs_tgt:int, pairs:bool=False, # pairs: also yield the counterpart views
                  num_workers:int=0, device=None):
-        kw = dict(shuffle=True, drop_last=True, num_workers=num_workers, persistent_workers=False)
-        self.src_dl, self.tgt_dl = DataLoader(src, bs_src, **kw), DataLoader(tgt, bs_tgt, **kw)
+        if distributed():  # each process loads its slice of every global batch
+            rank, world = rank_world()
+            for bs in (bs_src, bs_tgt):
+                if bs % world: raise SyncdrError(f"a global batch of {bs} images cannot be shared by {world} processes: use a --batch-size that {world} divides")
+            self.src_dl, self.tgt_dl = (DataLoader(ds, batch_sampler=ShardedBatches(len(ds), bs // world, rank, world), num_workers=num_workers)
+                                        for ds, bs in ((src, bs_src), (tgt, bs_tgt)))
+        else:
+            kw = dict(shuffle=True, drop_last=True, num_workers=num_workers, persistent_workers=False)
+            self.src_dl, self.tgt_dl = DataLoader(src, bs_src, **kw), DataLoader(tgt, bs_tgt, **kw)
         self.pairs, self.device = pairs, device
         if len(self.src_dl) == 0 or len(self.tgt_dl) == 0:
             raise SyncdrError(f"training sets of {len(src)} and {len(tgt)} items are smaller than the batch sizes {bs_src}/{bs_tgt}")
@@ -138,6 +159,10 @@ def embed(model:nn.Module, ds, bs:int=100, device=None, num_workers:int=0, show_
     return torch.cat(embs), torch.cat(labels)
 
 # %% ../nbs/08_learner.ipynb #e82c2362
+def embedder_of(learn) -> nn.Module:
+    "The embedder of a learner's `TwoDomainModel`, also while it is wrapped in `DistributedDataParallel`."
+    return getattr(learn.model, 'module', learn.model).embedder
+
 class BankCallback(Callback):
     "Fill both memory banks before training (once), update the batch's rows after every step."
     order = 5
@@ -145,14 +170,15 @@ class BankCallback(Callback):
     def before_fit(self):
         lf = self.learn.loss_func
         if bool(lf.filled): return
-        emb = self.learn.model.embedder
+        emb = embedder_of(self.learn)  # every process embeds every image: identical banks, no communication
         lf.bank_s.fill(embed(emb, self.src_ds, self.bs, num_workers=self.nw)[0].to(lf.bank_s.memory.device))
         lf.bank_t.fill(embed(emb, self.tgt_ds, self.bs, num_workers=self.nw)[0].to(lf.bank_t.memory.device))
         lf.filled.fill_(True)
     def after_step(self):
         lf = self.learn.loss_func
-        i, j = self.learn.yb
-        lf.bank_s.update(self.learn.pred[0], i); lf.bank_t.update(self.learn.pred[1], j)
+        fs, ft, (i, j) = self.learn.pred[0].detach(), self.learn.pred[1].detach(), self.learn.yb
+        if distributed(): fs, ft, i, j = map(all_gather_cat, (fs, ft, i, j))  # the global batch: every process updates the same rows alike
+        lf.bank_s.update(fs, i); lf.bank_t.update(ft, j)
 
 # %% ../nbs/08_learner.ipynb #37344ef4
 class PPPCallback(Callback):
@@ -184,9 +210,12 @@ class RetrievalEvalCallback(Callback):
         rec.metric_names = rec.metric_names[:-1] + self._cols() + rec.metric_names[-1:] if rec.add_time else rec.metric_names + self._cols()
     def before_validate(self): raise CancelValidException()
     def _report(self, a, b):
-        emb = self.learn.model.embedder
+        emb = embedder_of(self.learn)
         return cross_domain_eval(*embed(emb, a, self.bs, num_workers=self.nw), *embed(emb, b, self.bs, num_workers=self.nw), names=self.names)
     def after_validate(self):
+        if rank_world()[0] != 0:  # one process evaluates; the others wait for it at the next step's gradient exchange
+            self.learn.val_report = self.learn.test_report = None
+            self.learn.recorder.log += [float('nan')] * len(self._cols()); return
         self.learn.val_report = rep = self._report(self.val_a, self.val_b)
         self.learn.test_report = self._report(*self.test) if self.test else None
         flat = rep.flat()
@@ -200,7 +229,7 @@ class CheckpointCallback(Callback):
         self.run_dir, self.start_epoch, self.best, self.best_epoch = Path(run_dir), start_epoch, best, best_epoch
     def state(self, epoch:int) -> dict:
         learn = self.learn
-        s = dict(model=learn.model.embedder.state_dict(), loss=learn.loss_func.state_dict(), opt=learn.opt.state_dict(),
+        s = dict(model=embedder_of(learn).state_dict(), loss=learn.loss_func.state_dict(), opt=learn.opt.state_dict(),
                  epoch=epoch, best=self.best, best_epoch=self.best_epoch, rng=get_rng_states())
         if getattr(learn, 'scaler', None) is not None: s['scaler'] = learn.scaler.state_dict()  # fp16's GradScaler, created once per fit
         return s
@@ -211,6 +240,9 @@ class CheckpointCallback(Callback):
         if self.learn.training: self.loss_sum, self.n = self.loss_sum + float(self.learn.loss.detach()), self.n + 1
     def after_epoch(self):
         epoch = self.start_epoch + self.learn.epoch
+        if distributed():  # the epoch's mean loss over every process's batches
+            tot = torch.tensor([self.loss_sum, float(self.n)], dtype=torch.float64); dist.all_reduce(tot); self.loss_sum, self.n = tot[0].item(), int(tot[1])
+        if rank_world()[0] != 0: return  # one process writes
         rep = getattr(self.learn, 'val_report', None)
         metric = rep['mean']['Prec@1'] if rep is not None else -1.0
         if metric > self.best: self.best, self.best_epoch = metric, epoch
@@ -279,7 +311,7 @@ class TrainConfig:
     separate_bn: bool = True               # one forward pass per input (reference) or one concatenated pass
     resize: int = 256                      # square resize before cropping
     crop: int = 224                        # crop size
-    augment: str = 'reference'             # training augmentation: 'reference' (flip, random crop) or 'small' (resized crop, rotation; for digit-size images)
+    augment: str = 'reference'             # training augmentation: 'reference' (flip, random crop) 'small' (resized crop, rotation; for digit-size images) or 'none' (evaluation's resize and crop)
     train_split1: str = 'train_cls_disjoint1'  # source training split
     train_split2: str = 'train_cls_disjoint2'  # target training split
     val_split: str = 'val'                 # validation split (model selection)
@@ -351,6 +383,10 @@ def check_generator_data(cfg:TrainConfig, source:str, target:str):
                                   f"outside this run's training data ({cfg.source}_{cfg.train_split1}, {cfg.target}_{cfg.train_split2}), so its generator saw classes this scenario withholds; "
                                   f"retrain it with: syncdr cut train --scenario {cfg.source}2{cfg.target} --source {source} --target {target} --lists {cfg.lists}")
 
+class TwoDomainDistributed(DistributedTrainer):
+    "fastai's data-parallel callback (DDP through accelerate) for `TwoDomainLoader`, which shards itself; SyncBatchNorm only on GPUs (it has no CPU kernels)."
+    def _wrap_dl(self, dl): return dl
+
 def _precision(cfg, device):
     "The reference's fp16 autocast on a GPU, fp32 on the CPU, unless the config names one."
     if cfg.precision != 'auto': return cfg.precision
@@ -364,7 +400,7 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
     "A fastai `Learner` for `cfg`: datasets, loaders, model, banks, loss and callbacks."
     spec = check_config(cfg)
     set_seed(cfg.seed)
-    device = default_device(cpu=cfg.cpu)
+    device = join_process_group(cfg.cpu)
     src_list, tgt_list = list_path(cfg, cfg.source, cfg.train_split1), list_path(cfg, cfg.target, cfg.train_split2)
     src_items, tgt_items = read_list(src_list, remap=cfg.remap), read_list(tgt_list, remap=cfg.remap)
     tr, ev = backbone_transforms(cfg.arch, cfg.resize, cfg.crop, cfg.augment)
@@ -397,7 +433,8 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
     prec = _precision(cfg, device)
     if prec == 'bf16': learn.to_bf16()
     elif prec == 'fp16': learn.to_fp16()
-    if not show_progress:
+    if distributed(): learn.add_cb(TwoDomainDistributed(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu'))
+    if not show_progress or rank_world()[0] != 0:
         learn.remove_cb(ProgressCallback); learn.logger = lambda *a, **k: None
     learn.model.to(device); learn.loss_func.to(device)
     return learn
@@ -408,9 +445,11 @@ def train(cfg:TrainConfig, out:str|Path, show_progress:bool=True) -> Learner:
     out = Path(out)
     if (out/'last.pth').exists(): raise SyncdrError(f"{out} already holds a run: resume it (--resume {out}) or choose another --out")
     learn = build_learner(cfg, out, show_progress)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out/'config.json', asdict(cfg))
+    if rank_world()[0] == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out/'config.json', asdict(cfg))
     learn.fit(cfg.epochs, cfg.lr)
+    if distributed(): dist.barrier()  # every process returns once rank 0 has written the last epoch
     return learn
 
 def _restore(learn, state:dict, path):
@@ -428,7 +467,8 @@ def resume(run:str|Path, epochs:int|None=None, show_progress:bool=True) -> Learn
     if not (run/'config.json').is_file(): raise SyncdrError(f"no run to resume in {run} (config.json missing)")
     cfg = TrainConfig.from_json(run/'config.json')
     if epochs is not None and epochs != cfg.epochs:
-        cfg.epochs = epochs; atomic_write_json(run/'config.json', asdict(cfg))
+        cfg.epochs = epochs
+        if not rank_world()[0]: atomic_write_json(run/'config.json', asdict(cfg))
     state = load_checkpoint(run/'last.pth')
     start = state['epoch'] + 1
     learn = build_learner(cfg, run, show_progress)
@@ -436,10 +476,12 @@ def resume(run:str|Path, epochs:int|None=None, show_progress:bool=True) -> Learn
     ck = learn.checkpoint  # fastai names callbacks by their class: CheckpointCallback -> learn.checkpoint
     ck.start_epoch, ck.best, ck.best_epoch, ck.scaler_state = start, state['best'], state['best_epoch'], state.get('scaler')
     rows = [r for r in read_metrics(run) if r['epoch'] < start]  # drop records of an epoch that was cut short
-    with atomic_path(run/'metrics.jsonl') as tmp: tmp.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    if not rank_world()[0]:
+        with atomic_path(run/'metrics.jsonl') as tmp: tmp.write_text(''.join(json.dumps(r) + '\n' for r in rows))
     if start >= cfg.epochs: return learn
-    set_rng_states(state['rng'])
+    set_rng_states(state['rng'])  # rank 0's states, in every process: the same epoch permutations with any number of processes
     learn.fit(cfg.epochs - start, cfg.lr)
+    if distributed(): dist.barrier()
     return learn
 
 # %% ../nbs/08_learner.ipynb #67b7e826

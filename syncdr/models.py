@@ -206,7 +206,8 @@ def create_embedder(arch:str='resnet50', # torchvision name, 'timm:<name>', 'cli
     return Embedder(bb, feat, None if pooled else dim)
 
 # %% ../nbs/06_models.ipynb #a1fbd073
-TRAIN_AUGMENTS = {'reference': train_transform, 'small': small_train_transform}
+TRAIN_AUGMENTS = {'reference': train_transform, 'small': small_train_transform,
+                  'none': eval_transform}  # no randomness: the resize and centre crop of evaluation (tests, ablations)
 
 def backbone_transforms(arch:str, # as for `create_backbone`
                         resize:int=256, # square resize before cropping (ImageNet transforms only)

@@ -63,7 +63,8 @@ def _domain_splits(root:Path, dom:str, classes, preset:str, seed:int) -> dict:
         tr, va, _ = split_counts(len(files), preset)
         for name, part in zip(splits, (files[:tr], files[tr:tr+va], files[tr+va:])): splits[name] += [(p, label) for p in part]
     if not any(splits.values()):
-        raise SyncdrError(f"no images found under {root/dom}: expected <class>/<image> files ({', '.join(IMAGE_EXTS)}) in {first_few(classes)}")
+        where = f"in the class folders {first_few(classes)}" if classes else "and there is no class folder"
+        raise SyncdrError(f"no images found under {root/dom}: expected <class>/<image> files ({', '.join(IMAGE_EXTS)}) {where}")
     return splits
 
 def split_tree(root:str|Path, # tree `<root>/<domain>/<class>/<file>`
