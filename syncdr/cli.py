@@ -7,7 +7,7 @@ Docs: https://syncdr.github.io/syncdr/cli.html.md"""
 # %% ../nbs/09_cli.ipynb #3ffb6cf8
 from __future__ import annotations
 import shlex
-import sys, json, warnings, argparse
+import os, sys, json, warnings, argparse
 from dataclasses import fields, MISSING
 from pathlib import Path
 from typing import Annotated
@@ -80,6 +80,15 @@ def main(argv:list|None=None):
 
 # %% ../nbs/09_cli.ipynb #298a0978
 def _option(name:str) -> str: return '--' + name.replace('_', '-')
+
+def _say(*args):
+    "Print from one process only: rank 0 under `torchrun` / `accelerate launch` (their `RANK`), else always."
+    if int(os.environ.get('RANK', 0)) == 0: print(*args)
+
+def _leave_process_group():
+    "Leave the process group a distributed run joined (a no-op otherwise)."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 def _bars(quiet:bool) -> bool:
     "Progress bars unless --quiet, and only on a terminal: a log file gets the results, not thousands of bar updates."
@@ -175,8 +184,7 @@ def _train_parser(prog:str) -> argparse.ArgumentParser:
 @command('train', parser=_train_parser)
 def train_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
     "Train a SynCDR (or CDS baseline) embedding; writes config.json, metrics.jsonl, last/best.pth, curves.png."
-    from syncdr.learner import TrainConfig, train, resume as resume_run, rank_world, distributed
-    import torch.distributed as dist
+    from syncdr.learner import TrainConfig, train, resume as resume_run
     if resume:
         _resume_settings(settings)
         finished = _finished(Path(resume)/'last.pth', 'epoch', Path(resume)/'config.json', 'epochs', settings.get('epochs'))
@@ -187,8 +195,8 @@ def train_cmd(out:str=None, resume:str=None, quiet:bool=False, **settings):
         if not settings.get('lists'): raise SyncdrError('--lists is required')
         train(TrainConfig(**settings), out, show_progress=_bars(quiet))
         msg = f'run written to {out}'
-    if rank_world()[0] == 0: print(msg)  # under torchrun, one process reports
-    if distributed(): dist.destroy_process_group()
+    _say(msg)
+    _leave_process_group()
 
 # %% ../nbs/09_cli.ipynb #f8243966
 REMAP_HELP = "OLD=NEW rewrite of an absolute list-path prefix (repeatable), e.g. /home/ubuntu/data=/data"
@@ -283,7 +291,7 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
                   out:str=None, # new run directory
                   preset:str='auto', # auto (from the images: small at their native size when they are at most 64 px, else reference), reference (256 px, 9 blocks, GPU) or small (32 px, CPU)
                   resume:str=None, # continue this run directory from its last checkpoint (as `syncdr train --resume RUN`)
-                  batch_size:int=None, # images per iteration (preset default)
+                  batch_size:int=None, # images per iteration over all processes (preset default; under torchrun a multiple of their number)
                   size:int=None, # crop size (preset default)
                   scenario:str=None, # the SynCDR pair this generator serves, <S>2<T> as `syncdr train --source S --target T` (default: <source>2<target>); the reverse direction T→S trains on T's train_cls_disjoint2 and S's train_cls_disjoint1
                   source_split:str=None, # source list split (default: from --scenario)
@@ -296,21 +304,22 @@ def cut_train_cmd(lists:str=None, # folder with `<domain>_<split>.txt` lists
     if resume:
         finished = _finished(Path(resume)/'last.pth', 'iter', Path(resume)/'config.json', 'iters')
         train_cut(None, resume, resume=True, show_progress=_bars(quiet))
-        print(f"CUT run {resume} {'was already finished' if finished else 'resumed and finished'}"); return
+        _say(f"CUT run {resume} {'was already finished' if finished else 'resumed and finished'}"); return _leave_process_group()
     if out is None: raise SyncdrError('--out is required for a new run')
     if not (lists and source and target): raise SyncdrError('--lists, --source and --target are required')
     halves = direction_splits(source, target, scenario)
     source_split, target_split = source_split or halves[0], target_split or halves[1]
-    print(f"{source}→{target} learns from {source}_{source_split} and {target}_{target_split}")
+    _say(f"{source}→{target} learns from {source}_{source_split} and {target}_{target_split}")
     sized = {}
     if preset == 'auto':
         preset, sized = choose_cut_preset(lists, source, target, source_split, target_split, remap)
-        print(f"preset {preset}" + (f" at {sized['size']} px (the images' size)" if sized else ''))
+        _say(f"preset {preset}" + (f" at {sized['size']} px (the images' size)" if sized else ''))
     if size is not None: sized = dict(size=size, load_size=size + size//8)
     cfg = cut_config(preset, **sized, lists=lists, source=source, target=target, iters=iters, batch_size=batch_size, source_split=source_split, target_split=target_split, remap=remap,
                      seed=seed, workers=workers, cpu=cpu)
     train_cut(cfg, out, show_progress=_bars(quiet))
-    print(f'CUT run written to {out}')
+    _say(f'CUT run written to {out}')
+    _leave_process_group()
 
 # %% ../nbs/09_cli.ipynb #17a6746d
 TRANSLATE_METHODS = ('cut', 'img2img', 'ip2p', 'elite', 'identity')

@@ -15,8 +15,9 @@ from .core import SyncdrError, first_few, atomic_path, progress
 
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'parse_list_line', 'parse_remap', 'read_list', 'write_list', 'train_transform', 'eval_transform',
-           'small_train_transform', 'load_image', 'check_files_exist', 'DomainDataset', 'check_images', 'syn_dir_name',
-           'domain_root', 'syn_path', 'check_counterparts', 'PairedDataset', 'paired_training_sets']
+           'small_train_transform', 'load_image', 'check_files_exist', 'split_fixed', 'ImageCache', 'load_view',
+           'DomainDataset', 'check_images', 'syn_dir_name', 'domain_root', 'syn_path', 'check_counterparts',
+           'PairedDataset', 'paired_training_sets']
 
 # %% ../nbs/02_data.ipynb #b2b73a17
 def _line_fault(fields:list) -> str|None:
@@ -121,15 +122,47 @@ def check_files_exist(paths, what:str='images'):
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing: raise SyncdrError(f"{len(missing)} of {len(paths)} {what} are missing: {first_few(missing)}")
 
+# %% ../nbs/02_data.ipynb #7ca5aa60
+_FIXED_STEPS = (T.Resize, T.CenterCrop)  # PIL transforms without randomness: their output can be kept
+
+def split_fixed(tfm) -> tuple[list, list]:
+    "`(fixed, rest)`: the leading deterministic steps of a `T.Compose` (resize, centre crop) and the steps after them."
+    steps = list(tfm.transforms) if isinstance(tfm, T.Compose) else [tfm] if tfm is not None else []
+    n = next((i for i, s in enumerate(steps) if not isinstance(s, _FIXED_STEPS)), len(steps))
+    return steps[:n], steps[n:]
+
+class ImageCache:
+    "Decoded images after the deterministic head of their transform, kept in memory up to `max_mb`."
+    def __init__(self, max_mb:float=1024): self.max_bytes, self.nbytes, self.images = max_mb * 2**20, 0, {}
+    def __len__(self): return len(self.images)
+    def get(self, path:str|Path, fixed:list=()) -> Image.Image:
+        "The image at `path` after the steps `fixed`: from memory when kept, else decoded (and kept while the budget allows)."
+        key = (str(path), repr(list(fixed)))
+        if (im := self.images.get(key)) is not None: return im
+        im = load_image(path)
+        for step in fixed: im = step(im)
+        size = im.width * im.height * len(im.getbands())
+        if self.nbytes + size <= self.max_bytes: self.images[key], self.nbytes = im, self.nbytes + size
+        return im
+
+def load_view(path:str|Path, tfm=None, cache:ImageCache|None=None):
+    "The image at `path` through `tfm`; with a `cache`, decoding and the transform's deterministic head are done once."
+    if cache is None: return tfm(load_image(path)) if tfm else load_image(path)
+    fixed, rest = split_fixed(tfm)
+    im = cache.get(path, fixed)
+    for step in rest: im = step(im)
+    return im
+
 # %% ../nbs/02_data.ipynb #626cc688
 class DomainDataset(Dataset):
     "Images of one domain from `(path, label)` items, returning `(image, label, index)`."
     def __init__(self, items, # `(path, label)` pairs, e.g. from `read_list`
                  tfm=None, # transform applied to the PIL image
                  name:str='images', # used in error messages, e.g. the list's file name
-                 check:bool=True): # verify every file exists now
+                 check:bool=True, # verify every file exists now
+                 cache:ImageCache|None=None): # keep decoded images in memory (see below); None: decode on every access
         self.paths, self.labels = [Path(p) for p, _ in items], [int(l) for _, l in items]
-        self.tfm, self.name = tfm, name
+        self.tfm, self.name, self.cache = tfm, name, cache
         if check: check_files_exist(self.paths, f'images listed in {name}')
     @classmethod
     def from_list(cls, path:str|Path, # a `<path> <label>` list file
@@ -140,7 +173,7 @@ class DomainDataset(Dataset):
         "A dataset over the list file `path`."
         return cls(read_list(path, root=root, remap=remap), tfm, name=str(path), **kwargs)
     def __len__(self): return len(self.paths)
-    def load(self, i): return self.tfm(load_image(self.paths[i])) if self.tfm else load_image(self.paths[i])
+    def load(self, i): return load_view(self.paths[i], self.tfm, self.cache)
     def __getitem__(self, i): return self.load(i), self.labels[i], i
 
 # %% ../nbs/02_data.ipynb #a7536f9d
@@ -199,12 +232,13 @@ def check_counterparts(paths, counterparts, name:str='pairs'):
 # %% ../nbs/02_data.ipynb #ceca5f42
 class PairedDataset(Dataset):
     "Items paired with their cross-domain counterparts, returning `(view, counterpart_view, index)`."
-    def __init__(self, paths, counterparts, tfm=None, name:str='pairs', check:bool=True):
+    def __init__(self, paths, counterparts, tfm=None, name:str='pairs', check:bool=True, cache:ImageCache|None=None):
         if len(paths) != len(counterparts): raise SyncdrError(f"{name}: {len(paths)} items but {len(counterparts)} counterparts")
         self.paths, self.counterparts, self.tfm, self.name = [Path(p) for p in paths], [Path(p) for p in counterparts], tfm, name
+        self.cache = cache
         if check: check_counterparts(self.paths, self.counterparts, name)
     def __len__(self): return len(self.paths)
-    def _load(self, p): return self.tfm(load_image(p)) if self.tfm else load_image(p)
+    def _load(self, p): return load_view(p, self.tfm, self.cache)
     def __getitem__(self, i): return self._load(self.paths[i]), self._load(self.counterparts[i]), i
 
 # %% ../nbs/02_data.ipynb #2f369fd1
@@ -214,7 +248,8 @@ def paired_training_sets(src_items, # `(path, label)` real source training image
                          syn_root:str|Path, # root of the synthetic trees
                          tfm=None, # training transform (applied independently to both views)
                          layout:str='full', src_root=None, tgt_root=None, check:bool=True,
-                         syn_ext:str|None=None): # extension of the translations when it differs from the real images'
+                         syn_ext:str|None=None, # extension of the translations when it differs from the real images'
+                         cache:ImageCache|None=None): # one cache for both sets: they hold the same files
     "The source-style and target-style `PairedDataset`s built from real images and their translations."
     rs, rt = [Path(p) for p, _ in src_items], [Path(p) for p, _ in tgt_items]
     s2t = [syn_path(p, syn_root, source, target, layout, src_root, syn_ext) for p in rs]
@@ -223,5 +258,5 @@ def paired_training_sets(src_items, # `(path, label)` real source training image
         check_files_exist(rs + rt, 'real training images')
         check_files_exist(s2t, f'{source}→{target} translations (expected under {Path(syn_root)/syn_dir_name(source, target, layout)})')
         check_files_exist(t2s, f'{target}→{source} translations (expected under {Path(syn_root)/syn_dir_name(target, source, layout)})')
-    return (PairedDataset(rs + t2s, s2t + rt, tfm, f'{source}-style set', check=False),
-            PairedDataset(rt + s2t, t2s + rs, tfm, f'{target}-style set', check=False))
+    return (PairedDataset(rs + t2s, s2t + rt, tfm, f'{source}-style set', check=False, cache=cache),
+            PairedDataset(rt + s2t, t2s + rs, tfm, f'{target}-style set', check=False, cache=cache))

@@ -22,7 +22,7 @@ from fastai.distributed import DistributedTrainer
 import torch.distributed as dist
 from .core import (SyncdrError, set_seed, default_device, atomic_write_json, atomic_path, save_checkpoint,
                          load_checkpoint, get_rng_states, set_rng_states, progress, distributed, rank_world, join_process_group, all_gather_cat)
-from .data import read_list, parse_remap, DomainDataset, paired_training_sets, syn_path, check_files_exist, check_images, syn_dir_name
+from .data import read_list, parse_remap, DomainDataset, paired_training_sets, syn_path, check_files_exist, check_images, syn_dir_name, ImageCache
 from .models import create_embedder, backbone_transforms
 from .losses import MemoryBank, instance_loss, cross_domain_entropy, ppp_loss
 from .metrics import cross_domain_eval
@@ -32,8 +32,8 @@ __all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'ShardedBatches', 'batch_
            'TwoDomainModel', 'SynCDRLoss', 'embed', 'embedder_of', 'BankCallback', 'PPPCallback',
            'RetrievalEvalCallback', 'CheckpointCallback', 'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig',
            'list_path', 'run_spec', 'check_config', 'check_classes', 'translate_command', 'check_translations',
-           'check_generator_data', 'TwoDomainDistributed', 'build_learner', 'train', 'resume', 'load_run_model',
-           'evaluate']
+           'check_generator_data', 'CPUAutocast', 'TwoDomainDistributed', 'build_learner', 'train', 'resume',
+           'load_run_model', 'evaluate']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
@@ -321,6 +321,7 @@ class TrainConfig:
     syn_ext: str|None = None               # extension of the translations when it differs from the real images' (e.g. .png)
     seed: int = 0                          # seeds every random number generator
     workers: int = 0                       # data-loading worker processes
+    cache_mb: float = 0                    # keep decoded, resized images in memory up to this many MB (a small dataset decodes once; with workers=0, as the cache lives in the loading process); 0: off
     precision: str = 'auto'                # auto (fp16 autocast on GPU as the reference, fp32 on CPU), fp32, bf16 or fp16
     cpu: bool = False                      # train on the CPU even if a GPU is present
 
@@ -383,6 +384,15 @@ def check_generator_data(cfg:TrainConfig, source:str, target:str):
                                   f"outside this run's training data ({cfg.source}_{cfg.train_split1}, {cfg.target}_{cfg.train_split2}), so its generator saw classes this scenario withholds; "
                                   f"retrain it with: syncdr cut train --scenario {cfg.source}2{cfg.target} --source {source} --target {target} --lists {cfg.lists}")
 
+class CPUAutocast(Callback):
+    "bf16 autocast of the forward pass and loss on the CPU: fastai's `MixedPrecision` autocasts CUDA only, so `to_bf16` alone changes nothing there."
+    order = 10
+    def before_batch(self): self.ctx = torch.autocast('cpu', dtype=torch.bfloat16); self.ctx.__enter__()
+    def after_pred(self): self.learn.pred = tuple(p.float() for p in self.pred)
+    def after_loss(self): self.ctx.__exit__(None, None, None); self.ctx = None
+    def after_cancel_batch(self):  # a batch cancelled between the two leaves no autocast behind
+        if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
+
 class TwoDomainDistributed(DistributedTrainer):
     "fastai's data-parallel callback (DDP through accelerate) for `TwoDomainLoader`, which shards itself; SyncBatchNorm only on GPUs (it has no CPU kernels)."
     def _wrap_dl(self, dl): return dl
@@ -392,9 +402,9 @@ def _precision(cfg, device):
     if cfg.precision != 'auto': return cfg.precision
     return 'fp16' if device.type == 'cuda' else 'fp32'
 
-def _domain_pair(cfg, split, tfm):
+def _domain_pair(cfg, split, tfm, cache=None):
     "The source and target datasets of a validation or test split."
-    return tuple(DomainDataset.from_list(list_path(cfg, d, split), tfm, remap=cfg.remap) for d in (cfg.source, cfg.target))
+    return tuple(DomainDataset.from_list(list_path(cfg, d, split), tfm, remap=cfg.remap, cache=cache) for d in (cfg.source, cfg.target))
 
 def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:bool=True) -> Learner:
     "A fastai `Learner` for `cfg`: datasets, loaders, model, banks, loss and callbacks."
@@ -404,19 +414,20 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
     src_list, tgt_list = list_path(cfg, cfg.source, cfg.train_split1), list_path(cfg, cfg.target, cfg.train_split2)
     src_items, tgt_items = read_list(src_list, remap=cfg.remap), read_list(tgt_list, remap=cfg.remap)
     tr, ev = backbone_transforms(cfg.arch, cfg.resize, cfg.crop, cfg.augment)
+    cache = ImageCache(cfg.cache_mb) if cfg.cache_mb else None  # one cache: training, bank and validation sets share images
     if spec['syn']: check_translations(cfg, src_items, tgt_items)
     check_images([p for p, _ in src_items], f'images listed in {src_list}', show_progress)  # a corrupt image fails here, not inside a callback
     check_images([p for p, _ in tgt_items], f'images listed in {tgt_list}', show_progress)
     if spec['syn']:
-        src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout, check=False, syn_ext=cfg.syn_ext)
+        src_set, tgt_set = paired_training_sets(src_items, tgt_items, cfg.source, cfg.target, cfg.syn_root, tr, cfg.layout, check=False, syn_ext=cfg.syn_ext, cache=cache)
         if not spec['ppp_weight']:  # no positive pairs: load only the views
-            src_set = DomainDataset([(p, 0) for p in src_set.paths], tr, check=False)
-            tgt_set = DomainDataset([(p, 0) for p in tgt_set.paths], tr, check=False)
-    else: src_set, tgt_set = DomainDataset(src_items, tr, name=str(src_list)), DomainDataset(tgt_items, tr, name=str(tgt_list))
+            src_set = DomainDataset([(p, 0) for p in src_set.paths], tr, check=False, cache=cache)
+            tgt_set = DomainDataset([(p, 0) for p in tgt_set.paths], tr, check=False, cache=cache)
+    else: src_set, tgt_set = DomainDataset(src_items, tr, name=str(src_list), cache=cache), DomainDataset(tgt_items, tr, name=str(tgt_list), cache=cache)
     bank_tfm = ev if cfg.bank_init == 'eval' else tr
-    bank_src, bank_tgt = (DomainDataset([(p, 0) for p in ds.paths], bank_tfm, check=False) for ds in (src_set, tgt_set))
-    val = _domain_pair(cfg, cfg.val_split, ev)
-    test = _domain_pair(cfg, cfg.test_split, ev) if cfg.test_split else None
+    bank_src, bank_tgt = (DomainDataset([(p, 0) for p in ds.paths], bank_tfm, check=False, cache=cache) for ds in (src_set, tgt_set))
+    val = _domain_pair(cfg, cfg.val_split, ev, cache)
+    test = _domain_pair(cfg, cfg.test_split, ev, cache) if cfg.test_split else None
     embedder = create_embedder(cfg.arch, cfg.weights, cfg.dim)
     bs_s, bs_t = batch_sizes(len(src_set), len(tgt_set), cfg.batch_size)
     train_dl = TwoDomainLoader(src_set, tgt_set, bs_s, bs_t, pairs=bool(spec['ppp_weight']), num_workers=cfg.workers)
@@ -431,7 +442,7 @@ def build_learner(cfg:TrainConfig, run_dir:str|Path|None=None, show_progress:boo
                     path=run_dir or '.', train_bn=True, wd_bn_bias=True)  # decay BatchNorm and bias parameters too, as the reference
     learn.recorder.valid_metrics = False
     prec = _precision(cfg, device)
-    if prec == 'bf16': learn.to_bf16()
+    if prec == 'bf16': learn.to_bf16() if device.type == 'cuda' else learn.add_cb(CPUAutocast())
     elif prec == 'fp16': learn.to_fp16()
     if distributed(): learn.add_cb(TwoDomainDistributed(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu'))
     if not show_progress or rank_world()[0] != 0:

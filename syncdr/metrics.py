@@ -8,13 +8,12 @@ Docs: https://syncdr.github.io/syncdr/metrics.html.md"""
 from __future__ import annotations
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-import numpy as np
 import torch
 import torch.nn.functional as F
 from .core import SyncdrError
 
 # %% auto #0
-__all__ = ['COUNTS', 'RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport', 'cross_domain_eval']
+__all__ = ['METRICS', 'COUNTS', 'RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport', 'cross_domain_eval']
 
 # %% ../nbs/05_metrics.ipynb #1b8ee260
 def _normalize(x):
@@ -22,46 +21,86 @@ def _normalize(x):
     x = torch.as_tensor(x)
     return F.normalize(x.double() if x.dtype == torch.float64 else x.float(), dim=-1)
 
-def _sort_rows_into(out, src):
-    np.copyto(out, src); out.sort(axis=1)
+def _bin_keys(sims, rel, valid, bins:int, x, key):
+    "Into `key`: each similarity's bin among `bins` equal-width bins spanning its row's relevant similarities, clamped at both ends."
+    big = torch.finfo(sims.dtype).max
+    lo = rel.masked_fill(~valid, big).amin(1, keepdim=True)
+    hi = rel.masked_fill(~valid, -big).amax(1, keepdim=True)
+    scale = bins / (hi - lo).clamp(min=2**-20)
+    torch.addcmul(-lo * scale, sims, scale, out=x).clamp_(0, bins)  # rounding and clamping never reverse an order
+    return key.copy_(x)                                             # truncation: the floor of a non-negative value
 
-def _sorted_values(sims, buf=None):
-    "Each row of `sims` sorted ascending (values only): NumPy's SIMD sort on CPU threads (into `buf`), torch on GPU."
-    if sims.device.type != 'cpu': return sims.sort(dim=1).values
-    out = buf[:len(sims)] if buf is not None else np.empty(tuple(sims.shape), sims.numpy().dtype)
-    src, n = sims.numpy(), min(torch.get_num_threads(), len(sims))
-    blocks = [slice(p[0], p[-1]+1) for p in np.array_split(np.arange(len(sims)), n)]
-    with ThreadPoolExecutor(n) as ex: list(ex.map(lambda b: _sort_rows_into(out[b], src[b]), blocks))  # the sort releases the GIL
-    return torch.from_numpy(out)
+def _items_above(sims, cols, valid, bins:int, buf:dict):
+    "For each relevant item `cols` (where `valid`), how many gallery items rank above it: more similar, or as similar with a lower index."
+    m, n = sims.shape
+    x, key, amb, one = (buf[k][:m] for k in ('x', 'key', 'amb', 'one'))
+    rel = sims.gather(1, cols)
+    _bin_keys(sims, rel, valid, bins, x, key)
+    rkey = key.gather(1, cols)
+    hist = torch.zeros(m, bins+1, dtype=torch.int32, device=sims.device).scatter_add_(1, key, one)
+    above = n - hist.cumsum(1, dtype=torch.int32).gather(1, rkey)  # items in higher bins: all more similar
+    # items sharing a bin with a relevant item can rank on either side of it: compare those exactly
+    slot_bin = torch.where(valid, torch.arange(m, device=sims.device)[:, None] * (bins+1) + rkey, m * (bins+1)).view(-1)
+    sorted_bin, order = slot_bin.sort()
+    first = torch.full((m * (bins+1) + 1,), -1, dtype=torch.int32, device=sims.device).scatter_reduce_(  # each bin's first
+        0, sorted_bin, torch.arange(len(order), dtype=torch.int32, device=sims.device), 'amin', include_self=False)  # sorted slot, or -1
+    amb = torch.gather(first[:-1].view(m, -1) >= 0, 1, key, out=amb).view(-1)  # shares a bin with a relevant item
+    item = amb.nonzero().view(-1)
+    item_bin = item // n * (bins+1) + key.view(-1)[item]
+    j, sim, gi = first[item_bin].long(), sims.reshape(-1)[item], item % n
+    t, c = rel.view(-1)[order], cols.reshape(-1)[order]
+    extra = torch.zeros(len(order), dtype=torch.int64, device=sims.device)
+    while len(j):  # each relevant item of the bin in turn (usually one)
+        extra.index_add_(0, order[j], ((sim > t[j]) | ((sim == t[j]) & (gi < c[j]))).long())
+        j = j + 1
+        same = (j < len(order)) & (sorted_bin[j.clamp(max=len(order)-1)] == item_bin)
+        j, sim, gi, item_bin = j[same], sim[same], gi[same], item_bin[same]
+    return above + extra.view(m, -1)
 
-def _break_ties(ranks, sims, cols, tied):
-    "Exact ranks for relevant items whose similarity occurs more than once in their row: ties go to the lower gallery index."
-    idx = torch.arange(sims.shape[1], device=sims.device)
-    for i, j in tied.tolist():
-        c = cols[i, j]
-        ranks[i, j] = int((sims[i] > sims[i, c]).sum() + ((sims[i] == sims[i, c]) & (idx < c)).sum()) + 1
+def _buffers(m:int, n:int, dtype, device) -> dict:
+    "The chunk-sized scratch tensors `_items_above` reuses (fresh ones each chunk would cost page faults)."
+    return dict(x=torch.empty(m, n, dtype=dtype, device=device), key=torch.empty(m, n, dtype=torch.int64, device=device),
+                amb=torch.empty(m, n, dtype=torch.bool, device=device),
+                one=torch.ones(1, 1, dtype=torch.int32, device=device).expand(m, n))
 
-def _relevant_ranks(q, ql, g, gl, chunk_elems:int=2**24):
-    "Yield `(ranks, n_rel)` per query chunk: ascending ranks of each query's relevant items (padded with a huge value)."
+def _chunk_sims(q, g, chunks:list):
+    "Yield `q[rows] @ g.T` for each `rows` in `chunks`; the next chunk's matmul runs in a thread while the caller works on this one."
+    outs = [torch.empty(len(chunks[0]), len(g), dtype=q.dtype, device=q.device) for _ in range(2)]
+    mm = lambda i: torch.mm(q[chunks[i]], g.T, out=outs[i % 2][:len(chunks[i])])  # torch releases the GIL
+    with ThreadPoolExecutor(1) as ex:
+        nxt = ex.submit(mm, 0)
+        for i in range(len(chunks)):
+            sims = nxt.result()
+            if i + 1 < len(chunks): nxt = ex.submit(mm, i + 1)
+            yield sims
+
+def _top_hits(sims, gl, labels, k:int):
+    "Whether each of the first `k` places of each row's ranking (ties to the lower gallery index) holds an item labelled like the row."
+    vals, idx = sims.topk(min(k + 1, sims.shape[1]), dim=1)
+    tied = vals[:, k-1] == vals[:, k] if k < sims.shape[1] else torch.zeros_like(vals[:, 0], dtype=torch.bool)  # the k-th similarity recurs below
+    idx = idx[:, :k]
+    if tied.any(): idx[tied] = sims[tied].sort(dim=1, descending=True, stable=True).indices[:, :k]
+    idx = idx.gather(1, idx.sort(dim=1).indices)                                  # by index, then stably by similarity
+    idx = idx.gather(1, sims.gather(1, idx).sort(dim=1, descending=True, stable=True).indices)
+    return gl[idx] == labels[:, None]
+
+def _relevant_ranks(q, ql, g, gl, chunk_elems:int=2**24, bins:int|None=None, top:int|None=None):
+    "Yield `(ranks, n_rel)` per chunk of the queries that have a relevant item: ascending ranks of each query's relevant items (padded with a huge value); only those within `top` if given."
     n_cls = int(max(gl.max(), ql.max())) + 1
     counts = torch.bincount(gl, minlength=n_cls)
     starts, by_label = counts.cumsum(0) - counts, torch.argsort(gl, stable=True)
-    chunk, big = max(1, chunk_elems // max(1, len(g))), len(g) + 1
-    buf = np.empty((min(chunk, len(q)), len(g)), q.numpy().dtype) if q.device.type == 'cpu' else None
-    for s in range(0, len(q), chunk):
-        lc = ql[s:s+chunk]
-        n_rel = counts[lc]
-        rmax = max(int(n_rel.max()), 1)
-        ar = torch.arange(rmax, device=q.device)
+    keep = (counts[ql] > 0).nonzero().view(-1)  # queries without a relevant item score nothing: skip their matmul
+    if not len(keep): return
+    chunk, big, bins, top = max(1, chunk_elems // len(g)), len(g) + 1, bins or max(1, len(g) // 2), top and min(top, len(g))
+    chunks = list(keep.split(chunk))
+    buf = _buffers(len(chunks[0]), len(g), q.dtype, q.device)
+    for rows, sims in zip(chunks, _chunk_sims(q, g, chunks)):
+        n_rel = counts[ql[rows]]
+        ar = torch.arange(int(n_rel.max()), device=q.device)
         valid = ar[None] < n_rel[:, None]
-        cols = by_label[(starts[lc][:, None] + ar[None]).clamp(max=len(g)-1)]   # relevant gallery indices
-        sims = q[s:s+chunk] @ g.T
-        rel = sims.gather(1, cols)
-        srt = _sorted_values(sims, buf)
-        right = torch.searchsorted(srt, rel, side='right')                      # items with similarity <= rel
-        ranks = len(g) - right + 1
-        tied = (srt.gather(1, (right-2).clamp(min=0)) == rel) & (right >= 2) & valid  # the value occurs twice or more
-        if tied.any(): _break_ties(ranks, sims, cols, tied.nonzero())
+        cols = by_label[(starts[ql[rows]][:, None] + ar[None]).clamp(max=len(g)-1)]  # relevant gallery indices
+        if top: ranks, valid = torch.arange(1, top+1, device=q.device).expand(len(rows), -1), _top_hits(sims, gl, ql[rows], top)
+        else: ranks = _items_above(sims, cols, valid, bins, buf) + 1
         yield ranks.masked_fill(~valid, big).sort(dim=1).values, n_rel
 
 # %% ../nbs/05_metrics.ipynb #8c4e09e9
@@ -71,18 +110,20 @@ class RetrievalReport(dict):
         return '| metric | value |\n|---|---|\n' + '\n'.join(f'| {k} | {v:.4f} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in self.items())
 
 # %% ../nbs/05_metrics.ipynb #5e17b607
+METRICS = ('Prec@k', 'P@k', 'R-Prec', 'mAP@R', 'mAP@all')  # the families `retrieval_metrics` reports
+
 def retrieval_metrics(query_emb, query_labels, gallery_emb, gallery_labels,
                       ks=(1, 5, 15), # cut-offs for Prec@k and P@k
                       chunk_elems:int=2**24, # query×gallery similarities held at once
-                      device=None) -> RetrievalReport: # where to compute (default: the embeddings' device)
+                      device=None, # where to compute (default: the embeddings' device)
+                      metrics=METRICS) -> RetrievalReport: # the metrics to report; Prec@k and P@k alone need only each row's top k
     "Cosine retrieval metrics of queries against a gallery: Prec@k (reference), P@k, R-Prec, mAP@R, mAP@all."
+    if set(metrics) - set(METRICS): raise SyncdrError(f"unknown metrics {sorted(set(metrics) - set(METRICS))}: choose from {METRICS}")
     q, ql, g, gl = _prepare(query_emb, query_labels, gallery_emb, gallery_labels, device)
     ks = tuple(ks)
+    top = max(ks) if set(metrics) <= {'Prec@k', 'P@k'} else None
     tot = dict(hits={k: 0 for k in ks}, t={k: 0 for k in ks}, p={k: 0 for k in ks}, rprec=0., map_r=0., map_all=0., n=0)
-    for ranks, n_rel in _relevant_ranks(q, ql, g, gl, chunk_elems):
-        keep = n_rel > 0
-        ranks, n_rel = ranks[keep], n_rel[keep]
-        if not len(n_rel): continue
+    for ranks, n_rel in _relevant_ranks(q, ql, g, gl, chunk_elems, top=top):
         nr = n_rel[:, None]
         prec = torch.arange(1, ranks.shape[1]+1, device=ranks.device, dtype=torch.float64) / ranks  # precision at each relevant item
         for k in ks:
@@ -94,9 +135,9 @@ def retrieval_metrics(query_emb, query_labels, gallery_emb, gallery_labels,
         tot['map_all'] += float(((prec * (ranks <= len(g))).sum(1) / n_rel.double()).sum())
         tot['n'] += len(n_rel)
     n = max(tot['n'], 1)
-    res = RetrievalReport({f'Prec@{k}': tot['hits'][k] / max(tot['t'][k], 1) for k in ks})
-    res.update({f'P@{k}': tot['p'][k] / k / n for k in ks})
-    res.update({'R-Prec': tot['rprec'] / n, 'mAP@R': tot['map_r'] / n, 'mAP@all': tot['map_all'] / n})
+    res = RetrievalReport({f'Prec@{k}': tot['hits'][k] / max(tot['t'][k], 1) for k in ks if 'Prec@k' in metrics})
+    res.update({f'P@{k}': tot['p'][k] / k / n for k in ks if 'P@k' in metrics})
+    res.update({m: tot[t] / n for m, t in (('R-Prec', 'rprec'), ('mAP@R', 'map_r'), ('mAP@all', 'map_all')) if m in metrics})
     return _with_counts(res, tot['n'], len(q))
 
 COUNTS = ('queries', 'skipped')  # the counts every report ends with; not metrics, so never averaged
@@ -127,10 +168,9 @@ def cmc(query_emb, query_labels, gallery_emb, gallery_labels,
     q, ql, g, gl = _prepare(query_emb, query_labels, gallery_emb, gallery_labels, device)
     first, ap = [], []
     for rk, n_rel in _relevant_ranks(q, ql, g, gl, chunk_elems):
-        rk, n_rel = rk[n_rel > 0], n_rel[n_rel > 0]
         prec = torch.arange(1, rk.shape[1]+1, device=rk.device, dtype=torch.float64) / rk
         first.append(rk[:, 0]); ap.append((prec * (rk <= len(g))).sum(1) / n_rel)
-    first, ap = torch.cat(first), torch.cat(ap)
+    first, ap = (torch.cat(x) if x else torch.zeros(0) for x in (first, ap))  # empty when no query has a relevant item
     n = max(len(ap), 1)
     res = RetrievalReport({f'Rank-{k}': float((first <= k).sum()) / n for k in ranks})
     res['mAP'] = float(ap.sum()) / n

@@ -117,3 +117,60 @@ def test_translate_refuses_a_cut_run_of_another_scenario(data, tmp_path, syncdr)
                '--scenario', 'mnist2optdigits', '--out', tmp_path/'syn', '--cpu', '--quiet', ok=False)
     assert r.returncode == 1 and 'not the optdigits→mnist generator of mnist2optdigits' in r.stderr and '--scenario mnist2optdigits' in r.stderr, r.stderr
     assert not (tmp_path/'syn').exists()
+
+# several processes: torchrun starts 2 gloo processes on the CPU
+import os, sys
+import torch
+from syncdr.cli import main
+from syncdr.core import set_seed
+from syncdr.translate.cut import cut_config, train_cut, CUTModel, CUTTranslator
+
+def torchrun(*args, cwd=None):
+    "Run the `syncdr` console script in 2 processes under torchrun; assert both succeeded."
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '--no-python', 'syncdr', *map(str, args)],
+                       capture_output=True, text=True, cwd=cwd, env={**os.environ, 'HF_HUB_OFFLINE': '1', 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+def generator_outputs(run, x):
+    "The outputs of a CUT run's generator for the batch `x`."
+    with torch.no_grad(): return CUTTranslator(run, device='cpu').G(x)
+
+def test_cut_train_in_two_processes_follows_one_process(data, tmp_path):
+    """Under torchrun, `cut train` splits the global batch over 2 processes: a fresh run, and a run checkpointed by one process
+    and resumed by two, end where one uninterrupted process does (to float rounding: see the CUT notebook)."""
+    cfg = cut_config('small', lists=str(data/'lists'), source='mnist', target='optdigits', iters=4, save_every=2, cpu=True)  # as the command below, checkpointing at 2
+    train_cut(cfg, tmp_path/'one', show_progress=False)
+    fresh = torchrun('cut', 'train', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--preset', 'small', '--iters', '4',
+                     '--out', tmp_path/'fresh', '--cpu', '--quiet')
+    assert fresh.stdout.count('CUT run written') == 1                          # one process reports
+    train_cut(cfg, tmp_path/'resumed', show_progress=False, stop_at=3)        # checkpoint at 2, killed at 3
+    config = (tmp_path/'resumed'/'config.json').read_text()
+    torchrun('cut', 'train', '--resume', tmp_path/'resumed', '--quiet')        # iterations 2 and 3 in two processes, 4 images each
+    assert (tmp_path/'resumed'/'config.json').read_text() == config
+    one = torch.load(tmp_path/'one'/'last.pth', weights_only=True)
+    x = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    set_seed(cfg.seed); untrained = CUTModel(cfg).G.eval()(x).detach()
+    y1 = generator_outputs(tmp_path/'one', x)
+    assert (y1 - untrained).abs().max() > 0.1                                  # training moved the outputs ...
+    for run in ('fresh', 'resumed'):
+        assert sorted(p.name for p in (tmp_path/run).iterdir()) == ['config.json', 'last.pth', 'metrics.jsonl'], run  # no stray temporary files
+        two = torch.load(tmp_path/run/'last.pth', weights_only=True)
+        assert two['iter'] == 4 and [r['iter'] for r in two['log']] == [r['iter'] for r in one['log']], run
+        assert [json.loads(l)['iter'] for l in (tmp_path/run/'metrics.jsonl').read_text().splitlines()] == [r['iter'] for r in two['log']]
+        for a, b in zip(one['log'], two['log']): assert all(abs(a[k] - b[k]) < 1e-3 * abs(a[k]) for k in a if k != 'iter'), (run, a, b)  # the global batch's losses
+        diff = (y1 - generator_outputs(tmp_path/run, x)).abs().max()
+        assert diff < 2/255, (run, diff)                                      # ... and two processes agree with one to within an 8-bit grey level
+
+def test_translate_in_two_processes_writes_each_image_once(data, tmp_path):
+    "Under torchrun each process translates its shard (RANK/WORLD_SIZE): together every image once, the same bytes as one process."
+    args = ('translate', '--method', 'identity', '--lists', data/'lists', '--source', 'mnist', '--target', 'optdigits', '--cpu', '--quiet')
+    two = torchrun(*args, '--out', tmp_path/'two').stdout
+    assert main([str(a) for a in (*args, '--out', tmp_path/'one')]) == 0    # one process, in-process (no second start-up)
+    items = read_list(data/'lists'/'mnist_train_cls_disjoint1.txt')
+    assert sorted(l.split(' (shard ')[1][:3] for l in two.splitlines() if 'written' in l) == ['0/2', '1/2']
+    assert sum(int(l.split(': ')[1].split(' written')[0]) for l in two.splitlines() if 'written' in l) == len(items)
+    one_files, two_files = outputs(tmp_path/'one', 'mnist', 'optdigits'), outputs(tmp_path/'two', 'mnist', 'optdigits')
+    assert [p.relative_to(tmp_path/'two') for p in two_files] == [p.relative_to(tmp_path/'one') for p in one_files] == \
+           sorted(syn_path(p, tmp_path/'one', 'mnist', 'optdigits').relative_to(tmp_path/'one') for p, _ in items)
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(one_files, two_files))

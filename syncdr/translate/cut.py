@@ -13,10 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from torchvision import transforms as T
 from PIL import Image
 from ..core import (SyncdrError, set_seed, default_device, atomic_write_json, atomic_path, save_checkpoint, load_checkpoint,
-                         get_rng_states, set_rng_states, progress)
+                         get_rng_states, set_rng_states, progress, join_process_group, rank_world)
 from ..data import DomainDataset, read_list, load_image
 from .engine import Translator
 from ..splits import check_category_disjoint
@@ -179,30 +181,33 @@ class CUTModel(nn.Module):
         self.Fproj = PatchSampler(chans, cfg.nce_dim)
         self.apply(_xavier)
 
-    def nce(self, src, out):
+    def nce(self, src, out, G=None, Fproj=None): # `G`, `Fproj`: wrappers of the model's own to call instead (data-parallel training)
         "PatchNCE between the features of `src` and of its translation `out`, averaged over layers."
+        G, Fproj = G if G is not None else self.G, Fproj if Fproj is not None else self.Fproj
         layers = self.G.nce_layers
-        fk = self.G(src, layers, encode_only=True)
-        fq = self.G(out, layers, encode_only=True)
-        k, ids = self.Fproj(fk, self.cfg.n_patches)
-        q, _ = self.Fproj(fq, self.cfg.n_patches, ids)
+        fk = G(src, layers, encode_only=True)
+        fq = G(out, layers, encode_only=True)
+        k, ids = Fproj(fk, self.cfg.n_patches)
+        q, _ = Fproj(fq, self.cfg.n_patches, ids)
         return sum(patch_nce(a, b, len(src), self.cfg.tau) for a, b in zip(q, k)) / len(layers)
 
 def lsgan(pred, real:bool): return F.mse_loss(pred, torch.full_like(pred, 1.0 if real else 0.0))
 
-def cut_step(model:CUTModel, opt_g, opt_d, real_a, real_b) -> dict:
+def cut_step(model:CUTModel, opt_g, opt_d, real_a, real_b,
+             nets:tuple|None=None) -> dict: # `(G, D, Fproj)` to call instead of the model's own: their `DistributedDataParallel` wrappers
     "One CUT training step; returns the losses."
     cfg, B = model.cfg, len(real_a)
-    fake = model.G(torch.cat([real_a, real_b]))
+    G, D, Fproj = nets or (model.G, model.D, model.Fproj)
+    fake = G(torch.cat([real_a, real_b]))
     fake_b, idt_b = fake[:B], fake[B:]
     for p in model.D.parameters(): p.requires_grad_(True)
     opt_d.zero_grad()
-    loss_d = 0.5 * (lsgan(model.D(fake_b.detach()), False) + lsgan(model.D(real_b), True))
+    loss_d = 0.5 * (lsgan(D(fake_b.detach()), False) + lsgan(D(real_b), True))
     loss_d.backward(); opt_d.step()
     for p in model.D.parameters(): p.requires_grad_(False)
     opt_g.zero_grad()
-    loss_gan = lsgan(model.D(fake_b), True) * cfg.lambda_gan
-    nce_x, nce_y = model.nce(real_a, fake_b) * cfg.lambda_nce, model.nce(real_b, idt_b) * cfg.lambda_nce
+    loss_gan = lsgan(model.D(fake_b), True) * cfg.lambda_gan  # the bare D: frozen here, it has no gradient to average
+    nce_x, nce_y = model.nce(real_a, fake_b, G, Fproj) * cfg.lambda_nce, model.nce(real_b, idt_b, G, Fproj) * cfg.lambda_nce
     loss_g = loss_gan + 0.5 * (nce_x + nce_y)
     loss_g.backward(); opt_g.step()
     return {k: float(v.detach()) for k, v in dict(D=loss_d, G_GAN=loss_gan, NCE=nce_x, NCE_Y=nce_y).items()}
@@ -244,8 +249,15 @@ def _lr_factor(it:int, cfg:CUTConfig) -> float:
     decay = cfg.decay if cfg.decay is not None else cfg.iters // 2
     return min(1.0, (cfg.iters - it) / max(decay, 1))
 
+def _global_losses(losses:dict, world:int, device) -> dict:
+    "The losses of the global batch: each process's (a mean over its equal share) averaged over the processes."
+    if world == 1: return losses
+    t = torch.tensor(list(losses.values()), dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return dict(zip(losses, (t / world).tolist()))
+
 def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool=True, stop_at:int|None=None) -> CUTModel:
-    "Train (or resume) one CUT direction into `out`: config.json (with the direction), last.pth, metrics.jsonl."
+    "Train (or resume) one CUT direction into `out`: config.json (with the direction), last.pth, metrics.jsonl; data-parallel under torchrun."
     out = Path(out)
     if resume:
         if not (out/'config.json').is_file(): raise SyncdrError(f"no CUT run to resume in {out} (config.json missing)")
@@ -254,10 +266,12 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
     la, lb = Path(cfg.lists)/f'{cfg.source}_{cfg.source_split}.txt', Path(cfg.lists)/f'{cfg.target}_{cfg.target_split}.txt'
     check_category_disjoint(la, lb)
     check_cut_size(cfg, max(list_image_side(la, cfg.remap), list_image_side(lb, cfg.remap)))
+    device = join_process_group(cfg.cpu)  # under torchrun: joins the process group
+    rank, world = rank_world()
+    if cfg.batch_size % world: raise SyncdrError(f"batch size {cfg.batch_size} does not split over {world} processes: use a multiple of {world}")
     tfm = cut_transform(cfg)
     ds_a, ds_b = DomainDataset.from_list(la, tfm, remap=cfg.remap), DomainDataset.from_list(lb, tfm, remap=cfg.remap)
     set_seed(cfg.seed)
-    device = default_device(cpu=cfg.cpu)
     model = CUTModel(cfg).to(device)
     opt_g = torch.optim.Adam(list(model.G.parameters()) + list(model.Fproj.parameters()), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(model.D.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
@@ -266,25 +280,29 @@ def train_cut(cfg:CUTConfig, out:str|Path, resume:bool=False, show_progress:bool
         st = load_checkpoint(out/'last.pth')
         model.load_state_dict(st['model']); opt_g.load_state_dict(st['opt_g']); opt_d.load_state_dict(st['opt_d'])
         start, log = st['iter'], st['log']
-    else:
-        out.mkdir(parents=True, exist_ok=True); atomic_write_json(out/'config.json', asdict(cfg))
+    elif rank == 0: out.mkdir(parents=True, exist_ok=True); atomic_write_json(out/'config.json', asdict(cfg))
     dl_a, dl_b = (iter(torch.utils.data.DataLoader(ds, batch_sampler=IterationSampler(len(ds), cfg.batch_size, 2*cfg.seed + k, start, cfg.iters),
                                                     num_workers=cfg.workers)) for k, ds in enumerate((ds_a, ds_b)))
     if resume: set_rng_states(st['rng'])  # after the loaders: starting their iterators draws from the global RNG
     model.train()
+    # several processes: gradients averaged by DDP; every process loads the global batch (same crops as one process) and keeps its slice
+    nets = None if world == 1 else tuple(DistributedDataParallel(m) for m in (model.G, model.D, model.Fproj))
+    per = cfg.batch_size // world
+    mine = slice(rank * per, (rank + 1) * per)
     def save(it):
         save_checkpoint(out/'last.pth', dict(model=model.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(), iter=it, log=log, rng=get_rng_states()))
         with atomic_path(out/'metrics.jsonl') as tmp: tmp.write_text(''.join(json.dumps(r) + '\n' for r in log))  # one line per logged step, as `train`
-    bar = progress(range(start, cfg.iters), show_progress)
+    bar = progress(range(start, cfg.iters), show_progress and rank == 0)
     for it in bar:
         if stop_at is not None and it == stop_at: break
         for o in (opt_g, opt_d):
             for grp in o.param_groups: grp['lr'] = cfg.lr * _lr_factor(it, cfg)
         (xa, _, _), (xb, _, _) = next(dl_a), next(dl_b)
-        losses = cut_step(model, opt_g, opt_d, xa.to(device), xb.to(device))
-        if it % cfg.log_every == 0 or it == cfg.iters - 1: log.append(dict(iter=it, **losses))
-        if show_progress: bar.comment = ' '.join(f'{k} {v:.3f}' for k, v in losses.items())
-        if (it + 1) % cfg.save_every == 0 or it == cfg.iters - 1: save(it + 1)
+        losses = cut_step(model, opt_g, opt_d, xa[mine].to(device), xb[mine].to(device), nets)
+        if it % cfg.log_every == 0 or it == cfg.iters - 1: log.append(dict(iter=it, **_global_losses(losses, world, device)))
+        if show_progress and rank == 0: bar.comment = ' '.join(f'{k} {v:.3f}' for k, v in losses.items())
+        if rank == 0 and ((it + 1) % cfg.save_every == 0 or it == cfg.iters - 1): save(it + 1)
+    if world > 1: dist.barrier()  # every process returns once rank 0 has written the run
     return model
 
 # %% ../../nbs/translate/02_cut.ipynb #6f8f9d96
