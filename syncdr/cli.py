@@ -14,7 +14,7 @@ from typing import Annotated
 from fastcore.script import anno_parser
 from fastcore.docments import docments
 from . import __version__
-from .core import SyncdrError, check_writable
+from .core import SyncdrError, check_writable, distributed
 
 # %% auto #0
 __all__ = ['COMMANDS', 'REMAP_HELP', 'TRANSLATE_METHODS', 'command', 'parse_command', 'main', 'add_config_args', 'split_tree_cmd',
@@ -87,8 +87,9 @@ def _say(*args):
 
 def _leave_process_group():
     "Leave the process group a distributed run joined (a no-op otherwise)."
-    import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    if distributed():
+        import torch.distributed as dist
+        dist.destroy_process_group()
 
 def _bars(quiet:bool) -> bool:
     "Progress bars unless --quiet, and only on a terminal: a log file gets the results, not thousands of bar updates."

@@ -6,7 +6,7 @@ Docs: https://syncdr.github.io/syncdr/learner.html.md"""
 
 # %% ../nbs/08_learner.ipynb #48b16beb
 from __future__ import annotations
-import json, os
+import json
 from pathlib import Path
 from functools import partial
 import torch
@@ -177,7 +177,7 @@ class BankCallback(Callback):
     def after_step(self):
         lf = self.learn.loss_func
         fs, ft, (i, j) = self.learn.pred[0].detach(), self.learn.pred[1].detach(), self.learn.yb
-        if distributed(): fs, ft, i, j = map(all_gather_cat, (fs, ft, i, j))  # the global batch: every process updates the same rows alike
+        fs, ft, i, j = map(all_gather_cat, (fs, ft, i, j))  # the global batch (under a launcher): every process updates the same rows alike
         lf.bank_s.update(fs, i); lf.bank_t.update(ft, j)
 
 # %% ../nbs/08_learner.ipynb #37344ef4
