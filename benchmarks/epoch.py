@@ -1,10 +1,13 @@
-"""One training epoch, side by side in one run on CPU: `syncdr train`'s learner (data loading, steps, bank updates,
+"""One training epoch, side by side in one run (CPU, or a GPU with --device cuda): `syncdr train`'s learner (data loading, steps, bank updates,
 retrieval validation, checkpoint) vs a plain PyTorch/PIL re-expression of the reference epoch (SynCDR/train.py,
 train_fns/selfsup.py, LinearAverage.py, retrieval.py) on the same lists, model, batch sizes and transforms.
 Banks are filled before the timed epoch in both (the reference's `memory_first`), timed apart and left out of the ratio.
 
     python benchmarks/epoch.py                      # 2 domains x 40 classes x 80 images of 96 px, 64-px crops, resnet18
     python benchmarks/epoch.py --per-class 24 --repeats 1   # quick
+    python benchmarks/epoch.py --device cuda --size 300 --resize 256 --crop 224 --arch resnet50 --workers 4   # GPU, DomainNet-size crops
+
+On a GPU both sides train as the reference does: fp16 autocast with a GradScaler (syncdr's `--precision auto`).
 """
 import argparse, dataclasses, os, shutil, statistics, tempfile, time
 from pathlib import Path
@@ -33,12 +36,16 @@ def make_data(root:Path, classes:int, per_class:int, size:int) -> Path:
         generate(IdentityTranslator(), root/'lists'/f'{s}_{split}.txt', root/'syn', s, t, batch_size=64, show_progress=False)
     return root
 
+def _sync():
+    "Wait for queued GPU work, so that a timestamp means what it says."
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+
 # --- ours: the real learner, timed by two callbacks (one first, one last in every event) ---------------------------
 
 class _Clock(Callback):
     "Timestamps of the epoch's events, and the time the training loop spends between batches (waiting for data)."
     def __init__(self, log, order, timers=()): self.log, self.order, self.timers = log, order, timers
-    def _t(self, k): self.log[k] = time.perf_counter()
+    def _t(self, k): _sync(); self.log[k] = time.perf_counter()
     def before_epoch(self):
         if self.order > 0: return
         self._t('epoch0'); self.log['wait'] = 0.
@@ -95,15 +102,17 @@ def ref_sets(cfg:TrainConfig, tfm):
     mk = lambda ps: RefImages(ps, [0]*len(ps), tfm)
     return mk(rs + t2s), mk(rt + s2t), mk(s2t + rt), mk(t2s + rs)  # source, target, source_syn, target_syn
 
-def ref_loader(ds, bs, workers, seed=None):
+def ref_loader(ds, bs, workers, seed=None, pin=False):
     "A shuffled, drop_last loader; loaders given the same `seed` draw the same order (real and counterpart stay aligned)."
     g = torch.Generator().manual_seed(seed) if seed is not None else None
-    return DataLoader(ds, bs, shuffle=True, drop_last=True, num_workers=workers, generator=g)
+    return DataLoader(ds, bs, shuffle=True, drop_last=True, num_workers=workers, generator=g, pin_memory=pin)
 
 @torch.no_grad()
 def ref_embed(model, ds, workers, bs=100):
     model.eval()
-    out = [(model(x), torch.as_tensor(y)) for x, y, _ in DataLoader(ds, bs, num_workers=workers)]
+    dev = next(model.parameters()).device
+    with torch.autocast(dev.type, enabled=dev.type == 'cuda'):
+        out = [(model(x.to(dev)).float().cpu(), torch.as_tensor(y)) for x, y, _ in DataLoader(ds, bs, num_workers=workers, pin_memory=dev.type == 'cuda')]
     model.train()
     return torch.cat([e for e, _ in out]), torch.cat([y for _, y in out])
 
@@ -115,13 +124,17 @@ def renorm_update(V, idx, f, m=0.5):
 def reference(model, cfg:TrainConfig, workers:int, run_dir:Path, ppp:bool, tau=0.1) -> dict:
     tr, ev = train_transform(cfg.resize, cfg.crop), eval_transform(cfg.resize, cfg.crop)
     src, tgt, src_syn, tgt_syn = ref_sets(cfg, tr)
+    dev = next(model.parameters()).device
+    cuda, to = dev.type == 'cuda', (lambda x: x.to(dev, non_blocking=True))
+    if cuda: torch.backends.cudnn.benchmark = True                      # as SynCDR/train.py
+    scaler = torch.amp.GradScaler('cuda', enabled=cuda)                 # AMP on the GPU, as train_fns/selfsup.py
     t0 = time.perf_counter()
-    Vs, Vt = (F.normalize(ref_embed(model, ds, workers)[0], dim=1) for ds in (src, tgt))  # memory_first, train transform
-    t1 = time.perf_counter()
+    Vs, Vt = (to(F.normalize(ref_embed(model, ds, workers)[0], dim=1)) for ds in (src, tgt))  # memory_first, train transform
+    _sync(); t1 = time.perf_counter()
     bs_s, bs_t = batch_sizes(len(src), len(tgt), cfg.batch_size)
     seed_s, seed_t = (int(torch.randint(2**31, ())) for _ in range(2))
-    src_dl, tgt_dl = ref_loader(src, bs_s, workers, seed_s), ref_loader(tgt, bs_t, workers, seed_t)
-    syn_dls = (ref_loader(src_syn, bs_s, workers, seed_s), ref_loader(tgt_syn, bs_t, workers, seed_t)) if ppp else None
+    src_dl, tgt_dl = ref_loader(src, bs_s, workers, seed_s, cuda), ref_loader(tgt, bs_t, workers, seed_t, cuda)
+    syn_dls = (ref_loader(src_syn, bs_s, workers, seed_s, cuda), ref_loader(tgt_syn, bs_t, workers, seed_t, cuda)) if ppp else None
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.wd)
     model.train()
     t2 = time.perf_counter()
@@ -136,15 +149,17 @@ def reference(model, cfg:TrainConfig, workers:int, run_dir:Path, ppp:bool, tau=0
             (cs, _, i2), (ct, _, j2) = next(syn_its[0]), next(syn_its[1])
             assert (i2 == i).all() and (j2 == j).all()
         wait += time.perf_counter() - w
-        fs, ft = model(xs), model(xt)
-        loss = 0.5 * (F.cross_entropy(fs @ Vs.T / tau, i) + F.cross_entropy(ft @ Vt.T / tau, j))
-        loss = loss + entropy_topk(ft, Vs, cfg.k, tau) + entropy_topk(fs, Vt, cfg.k, tau)
-        if ppp:
-            fcs, fct, ar = model(cs), model(ct), torch.arange(len(fs))
-            loss = loss + 0.5 * (F.cross_entropy(fcs @ fs.T / cfg.t_syn, ar) + F.cross_entropy(fct @ ft.T / cfg.t_syn, torch.arange(len(ft))))
-        opt.zero_grad(); loss.backward(); opt.step()
-        with torch.no_grad(): renorm_update(Vs, i, fs.detach()); renorm_update(Vt, j, ft.detach())
-    t3 = time.perf_counter()
+        xs, xt, i, j = to(xs), to(xt), to(i), to(j)
+        with torch.autocast(dev.type, enabled=cuda):
+            fs, ft = model(xs), model(xt)
+            loss = 0.5 * (F.cross_entropy(fs @ Vs.T / tau, i) + F.cross_entropy(ft @ Vt.T / tau, j))
+            loss = loss + entropy_topk(ft, Vs, cfg.k, tau) + entropy_topk(fs, Vt, cfg.k, tau)
+            if ppp:
+                fcs, fct, ar = model(to(cs)), model(to(ct)), torch.arange(len(fs), device=dev)
+                loss = loss + 0.5 * (F.cross_entropy(fcs @ fs.T / cfg.t_syn, ar) + F.cross_entropy(fct @ ft.T / cfg.t_syn, torch.arange(len(ft), device=dev)))
+        opt.zero_grad(); scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+        with torch.no_grad(): renorm_update(Vs, i, fs.detach().float()); renorm_update(Vt, j, ft.detach().float())
+    _sync(); t3 = time.perf_counter()
     va, vb = (RefImages(*zip(*read_list(Path(cfg.lists)/f'{d}_{cfg.val_split}.txt')), ev) for d in (cfg.source, cfg.target))
     (ea, la), (eb, lb) = ref_embed(model, va, workers), ref_embed(model, vb, workers)
     t4 = time.perf_counter()
@@ -174,16 +189,17 @@ def main():
     p.add_argument('--cache-mb', type=float, default=1024, help='ours: decoded-image cache budget (0: off)')
     p.add_argument('--ref-workers', type=int, default=4, help='reference: workers of each of its loaders (SynCDR uses 4)')
     p.add_argument('--repeats', type=int, default=1)
-    p.add_argument('--bf16', action='store_true', help='also time ours with --precision bf16 (bf16 autocast on the CPU)')
+    p.add_argument('--bf16', action='store_true', help='also time ours with --precision bf16')
+    p.add_argument('--device', default='cpu', choices=('cpu', 'cuda'), help='where both sides train')
     a = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix='syncdr_epoch_'))
     try:
         data = make_data(Path(a.data) if a.data else tmp/'data', a.classes, a.per_class, a.size)
         cfg = TrainConfig(lists=str(data/'lists'), source=SRC, target=TGT, syn_root=str(data/'syn'), method=a.method, arch=a.arch,
-                          weights='none', epochs=1, batch_size=a.bs, resize=a.resize, crop=a.crop, workers=a.workers, cache_mb=a.cache_mb, cpu=True)
+                          weights='none', epochs=1, batch_size=a.bs, resize=a.resize, crop=a.crop, workers=a.workers, cache_mb=a.cache_mb, cpu=a.device == 'cpu')
         ppp = bool(sl.run_spec(cfg)['ppp_weight'])
         n = {f: len(read_list(data/'lists'/f'{f}.txt')) for f in (f'{SRC}_train_cls_disjoint1', f'{TGT}_train_cls_disjoint2', f'{SRC}_val', f'{TGT}_val')}
-        print(f"{a.arch} --weights none, --method {a.method}, {a.size}-px JPEGs resized to {a.resize}, {a.crop}-px crops, batch {a.bs} per domain"
+        print(f"{a.device}{' ' + torch.cuda.get_device_name() if a.device == 'cuda' else ''}: {a.arch} --weights none, --method {a.method}, {a.size}-px JPEGs resized to {a.resize}, {a.crop}-px crops, batch {a.bs} per domain"
               f"{' (+ counterparts)' if ppp else ''}, {torch.get_num_threads()} torch threads, {os.cpu_count()} cores")
         print(f"lists: {' / '.join(f'{k} {v}' for k, v in n.items())}; training sets (real ∪ translations) "
               f"{n[f'{SRC}_train_cls_disjoint1'] + n[f'{TGT}_train_cls_disjoint2']} each; banks filled before the timed epoch (not in the ratio)")
@@ -194,7 +210,7 @@ def main():
         rows = {k: [] for k in names}
         for r in range(a.repeats):  # interleaved, so drifts in machine load hit all alike
             learn, init = build_ours(cfg, tmp/f'ours{r}')
-            model = sl.create_embedder(a.arch, 'none', cfg.dim); model.load_state_dict(init)
+            model = sl.create_embedder(a.arch, 'none', cfg.dim); model.load_state_dict(init); model.to(a.device)
             (tmp/f'ref{r}').mkdir()
             torch.manual_seed(r); rows['ref'].append(reference(model, cfg, a.ref_workers, tmp/f'ref{r}', ppp))
             torch.manual_seed(r); rows['ours'].append(ours(learn))

@@ -6,6 +6,7 @@ other processes hits both alike: every repeat's ratio is printed, and their medi
 
     python benchmarks/retrieval.py                  # 20k x 20k x 512, 100 classes; then 100k x 100k
     python benchmarks/retrieval.py --n 5000 --big 0 # quick
+    python benchmarks/retrieval.py --device cuda --big 0   # the same on a GPU (the reference stays on the CPU)
 """
 import argparse, json, statistics, subprocess, sys, threading, time
 import numpy as np, torch
@@ -19,7 +20,7 @@ def data(n, dim, classes, seed=0):
 def reference(q, ql, g, gl, ks=(1, 5, 15)):
     "SynCDR/retrieval.py, re-expressed: dense sklearn cosine matrix, then for each k a full argsort per query."
     from sklearn.metrics.pairwise import cosine_similarity
-    sims, ql, gl = cosine_similarity(q.numpy(), g.numpy()), ql.numpy(), gl.numpy()
+    sims, ql, gl = cosine_similarity(q.cpu().numpy(), g.cpu().numpy()), ql.cpu().numpy(), gl.cpu().numpy()
     n_rel = np.bincount(gl, minlength=ql.max()+1)[ql]
     res = {}
     for k in ks:
@@ -35,8 +36,11 @@ def bound(q, g):
     s = q @ g.T
     return s.topk(15, dim=1)
 
+def _sync():
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+
 def timed(f, *a, **kw):
-    t = time.perf_counter(); r = f(*a, **kw); return r, time.perf_counter() - t
+    _sync(); t = time.perf_counter(); r = f(*a, **kw); _sync(); return r, time.perf_counter() - t
 
 def peak_child(n, dim, classes):
     "Run in a child: peak resident memory above the baseline while `retrieval_metrics` runs."
@@ -57,12 +61,14 @@ def main():
     p.add_argument('--n', type=int, default=20000); p.add_argument('--dim', type=int, default=512)
     p.add_argument('--classes', type=int, default=100); p.add_argument('--big', type=int, default=100000)
     p.add_argument('--repeats', type=int, default=3, help='interleaved timings of the bound and ours')
+    p.add_argument('--device', default='cpu', help='where the bound and ours run')
     p.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child: return peak_child(a.big, a.dim, a.classes)
     from syncdr.metrics import retrieval_metrics
-    q, ql, g, gl = data(a.n, a.dim, a.classes)
-    print(f'{a.n} queries x {a.n} gallery x {a.dim}-d, {a.classes} classes, {torch.get_num_threads()} threads')
+    q, ql, g, gl = (t.to(a.device) for t in data(a.n, a.dim, a.classes))
+    print(f'{a.n} queries x {a.n} gallery x {a.dim}-d, {a.classes} classes, {a.device}: '
+          f"{torch.cuda.get_device_name() if a.device.startswith('cuda') else f'{torch.get_num_threads()} threads'}")
     bound(q[:100], g); retrieval_metrics(q[:100], ql[:100], g, gl)  # warm up
     t_bound, t_ours, t_top = [], [], []
     for i in range(a.repeats):                       # interleaved, so that outside load hits all alike

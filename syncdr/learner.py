@@ -32,8 +32,8 @@ __all__ = ['METHODS', 'VAL_METRICS', 'resolve_method', 'ShardedBatches', 'batch_
            'TwoDomainModel', 'SynCDRLoss', 'embed', 'embedder_of', 'BankCallback', 'PPPCallback',
            'RetrievalEvalCallback', 'CheckpointCallback', 'append_jsonl', 'read_metrics', 'plot_curves', 'TrainConfig',
            'list_path', 'run_spec', 'check_config', 'check_classes', 'translate_command', 'check_translations',
-           'check_generator_data', 'CPUAutocast', 'TwoDomainDistributed', 'build_learner', 'train', 'resume',
-           'load_run_model', 'evaluate']
+           'check_generator_data', 'CPUAutocast', 'TwoDomainDistributed', 'build_learner', 'train', 'load_opt_state',
+           'resume', 'load_run_model', 'evaluate']
 
 # %% ../nbs/08_learner.ipynb #5a2f668f
 METHODS = {
@@ -463,6 +463,11 @@ def train(cfg:TrainConfig, out:str|Path, show_progress:bool=True) -> Learner:
     if distributed(): dist.barrier()  # every process returns once rank 0 has written the last epoch
     return learn
 
+def load_opt_state(opt, sd:dict):
+    "Load a fastai optimiser's state `sd` and move each state tensor to its parameter's device (checkpoints load onto the CPU)."
+    opt.load_state_dict(sd)  # (new dicts below: fastai keeps `sd`'s own, which must stay as they are)
+    opt.state = {p: {k: v.to(p.device) if isinstance(v, torch.Tensor) else v for k, v in st.items()} for p, st in opt.state.items()}
+
 def _restore(learn, state:dict, path):
     "Load a checkpoint's model, banks and optimiser state into `learn`."
     try:
@@ -470,7 +475,7 @@ def _restore(learn, state:dict, path):
         learn.loss_func.load_state_dict(state['loss'])
     except RuntimeError as e: raise SyncdrError(f"{path} does not match this run's model: {str(e).splitlines()[0]}") from None
     if learn.opt is None: learn.create_opt()
-    if 'opt' in state: learn.opt.load_state_dict(state['opt'])
+    if 'opt' in state: load_opt_state(learn.opt, state['opt'])
 
 def resume(run:str|Path, epochs:int|None=None, show_progress:bool=True) -> Learner:
     "Continue the run in `run` from its last checkpoint, exactly, up to `epochs` (default: the configured number)."

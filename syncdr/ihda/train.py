@@ -24,7 +24,7 @@ from ..core import (SyncdrError, set_seed, default_device, atomic_path, atomic_w
                          get_rng_states, set_rng_states, markdown_table)
 from ..metrics import cmc, RetrievalReport, COUNTS
 from ..models import load_state
-from ..learner import NoValidation, embed, append_jsonl, read_metrics
+from ..learner import NoValidation, embed, append_jsonl, read_metrics, load_opt_state
 from .data import (TargetSplit, SourceSet, read_pku, read_pku_processed, pku_styles, pku_fold, load_fold_ids,
                               read_qmul, read_qmul_processed, read_market, read_zap, read_zap_json,
                               PKSampler, SourceDataset, PairDataset, ItemDataset, ihda_transform)
@@ -545,7 +545,7 @@ def resume(run:str|Path, epochs:int|None=None, show_progress:bool=True) -> Learn
     build = build_pretrain_learner if step == 'pretrain' else build_finetune_learner
     learn = build(cfg, run, show_progress, start_epoch=start)
     _load(learn.model, state['model'], f"{run/'last.pth'}")
-    learn.create_opt(); learn.opt.load_state_dict(state['opt'])
+    learn.create_opt(); load_opt_state(learn.opt, state['opt'])
     learn.run_log.best, learn.run_log.best_epoch = state['best'], state['best_epoch']  # fastai names callbacks by class: RunLogCallback -> learn.run_log
     _write_config(run, cfg, learn)
     rows = [r for r in read_metrics(run) if r['epoch'] < start]  # drop the record of an epoch that was cut short
