@@ -6,14 +6,96 @@ Docs: https://syncdr.github.io/syncdr/metrics.html.md"""
 
 # %% ../nbs/05_metrics.ipynb #55379dfd
 from __future__ import annotations
-import warnings
+import ctypes, functools, hashlib, os, platform, subprocess, sys, tempfile, warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .core import SyncdrError
 
 # %% auto #0
-__all__ = ['METRICS', 'COUNTS', 'RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport', 'cross_domain_eval']
+__all__ = ['METRICS', 'COUNTS', 'native_counter', 'RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport',
+           'cross_domain_eval']
+
+# %% ../nbs/05_metrics.ipynb #74ff889d
+_RANKS_C = r"""
+void ranks_{T}(const {T}* sims, long long m, long long n, const {T}* rel, const long long* cols, const long long* nrel,
+               long long R, long long per_item, long long max_bins, long long* out, int threads) {
+  #pragma omp parallel num_threads(threads)
+  {
+    int *tab = (int*)malloc(sizeof(int) * (max_bins + 3)), *bin = (int*)malloc(sizeof(int) * 4096), *amb = (int*)malloc(sizeof(int) * 4096);
+    int *D = (int*)malloc(sizeof(int) * (R + 1)), flag = 1 << 30, mask = (1 << 30) - 1;
+    #pragma omp for schedule(dynamic, 8)
+    for (long long r = 0; r < m; r++) {
+      const {T} *s = sims + r * n, *t = rel + r * R; const long long *c = cols + r * R; long long *o = out + r * R;
+      long long nr = nrel[r], B = nr * per_item < max_bins ? nr * per_item : max_bins, j = 0;
+      for (long long k = nr; k < R; k++) o[k] = n + 1;                 /* padding, as the torch path */
+      if (nr == 0) continue;
+      {T} lo = t[0], hi = t[nr - 1], sc = hi > lo ? ({T})(B - 1) / (hi - lo) : ({T})1e6, top = ({T})(B + 1);
+      for (long long b = 0; b <= B + 2; b++) {                      /* tab[b]: relevant items in bins below b */
+        while (j < nr) { {T} f = (t[j] - lo) * sc + 1; f = f < 0 ? 0 : f; f = f > top ? top : f; if ((int)f >= b) break; j++; }
+        tab[b] = (int)j;
+      }
+      for (long long b = 0; b <= B + 1; b++) if (tab[b + 1] > tab[b]) tab[b] |= flag;  /* the bin holds relevant items */
+      for (long long k = 0; k <= nr; k++) D[k] = 0;
+      for (long long i0 = 0; i0 < n; i0 += 4096) {
+        int len = n - i0 < 4096 ? (int)(n - i0) : 4096, na = 0;
+        const {T} *x = s + i0;
+        for (int i = 0; i < len; i++) { {T} f = (x[i] - lo) * sc + 1; f = f < 0 ? 0 : f; f = f > top ? top : f; bin[i] = (int)f; }
+        for (int i = 0; i < len; i++) {                               /* above the relevant items of lower bins */
+          int v = tab[bin[i]];
+          D[v & mask]++; amb[na] = i; na += v >> 30;
+        }
+        for (int q = 0; q < na; q++) {                                /* and, exactly, a prefix of its own bin's */
+          int i = amb[q], a0 = tab[bin[i]] & mask, e = tab[bin[i] + 1] & mask, k = a0;
+          {T} xi = x[i]; long long gi = i0 + i;
+          for (int a = a0; a < e; a++) k += (xi > t[a]) | ((xi == t[a]) & (gi < c[a]));
+          D[a0]--; D[k]++;
+        }
+      }
+      long long acc = 0;                                              /* D[k]: items above exactly k relevant items */
+      for (long long k = nr - 1; k >= 0; k--) { acc += D[k + 1]; o[nr - 1 - k] = acc + 1; }
+    }
+    free(tab); free(bin); free(amb); free(D);
+  }
+}
+"""
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get('SYNCDR_CACHE') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'syncdr')
+
+@functools.cache
+def native_counter():
+    "The compiled counting kernel (a `ctypes` library), built on first use and cached; None where it cannot be built or `SYNCDR_NO_NATIVE` is set."
+    if os.environ.get('SYNCDR_NO_NATIVE'): return None
+    src = '#include <stdlib.h>\n' + ''.join(_RANKS_C.replace('{T}', t) for t in ('float', 'double'))
+    tag = hashlib.sha256(f'{src}{sys.platform}{platform.machine()}'.encode()).hexdigest()[:16]
+    so = _cache_dir()/f'ranks-{tag}.so'
+    try:
+        if not so.exists():
+            so.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=so.parent) as tmp:
+                (Path(tmp)/'ranks.c').write_text(src)
+                for omp in (['-fopenmp'], []):  # without OpenMP (e.g. Apple clang), one thread
+                    cmd = [os.environ.get('CC', 'cc'), '-O3', '-ffp-contract=off', '-fPIC', '-shared', *omp, 'ranks.c', '-o', 'ranks.so']
+                    if subprocess.run(cmd, cwd=tmp, capture_output=True).returncode == 0: break
+                else: return None
+                os.replace(Path(tmp)/'ranks.so', so)  # atomic: concurrent processes never load half a file
+        lib = ctypes.CDLL(str(so))
+    except OSError: return None  # no compiler, no writable cache, or a library that does not load
+    for f in (lib.ranks_float, lib.ranks_double): f.restype = None
+    return lib
+
+def _native_ranks(lib, sims, cols, valid, n_rel, per_item:int=20, max_bins:int=4096):
+    "What `_relevant_ranks` yields for a chunk (ascending ranks of each row's relevant items, padded with gallery size + 1), counted by the compiled kernel."
+    m, n = sims.shape
+    t, o = sims.gather(1, cols).masked_fill(~valid, float('inf')).flip(1).sort(dim=1, stable=True)  # cols ascend: ties end higher index first
+    c = cols.flip(1).gather(1, o)
+    out, nr, p = torch.empty_like(cols), n_rel.long().contiguous(), ctypes.c_void_p
+    f = lib.ranks_double if sims.dtype == torch.float64 else lib.ranks_float
+    f(p(sims.data_ptr()), ctypes.c_longlong(m), ctypes.c_longlong(n), p(t.data_ptr()), p(c.data_ptr()), p(nr.data_ptr()),
+      ctypes.c_longlong(cols.shape[1]), ctypes.c_longlong(per_item), ctypes.c_longlong(max_bins), p(out.data_ptr()), ctypes.c_int(torch.get_num_threads()))
+    return out
 
 # %% ../nbs/05_metrics.ipynb #1b8ee260
 def _normalize(x):
@@ -84,7 +166,7 @@ def _top_hits(sims, gl, labels, k:int):
     idx = idx.gather(1, sims.gather(1, idx).sort(dim=1, descending=True, stable=True).indices)
     return gl[idx] == labels[:, None]
 
-def _relevant_ranks(q, ql, g, gl, chunk_elems:int=2**24, bins:int|None=None, top:int|None=None):
+def _relevant_ranks(q, ql, g, gl, chunk_elems:int=2**24, bins:int|None=None, top:int|None=None, native:bool=True):
     "Yield `(ranks, n_rel)` per chunk of the queries that have a relevant item: ascending ranks of each query's relevant items (padded with a huge value); only those within `top` if given."
     n_cls = int(max(gl.max(), ql.max())) + 1
     counts = torch.bincount(gl, minlength=n_cls)
@@ -93,13 +175,15 @@ def _relevant_ranks(q, ql, g, gl, chunk_elems:int=2**24, bins:int|None=None, top
     if not len(keep): return
     chunk, big, bins, top = max(1, chunk_elems // len(g)), len(g) + 1, bins or max(1, len(g) // 2), top and min(top, len(g))
     chunks = list(keep.split(chunk))
-    buf = _buffers(len(chunks[0]), len(g), q.dtype, q.device)
+    lib = native_counter() if native and q.device.type == 'cpu' and not top else None  # compiled on the CPU; torch ops elsewhere
+    buf = _buffers(len(chunks[0]), len(g), q.dtype, q.device) if lib is None and not top else None
     for rows, sims in zip(chunks, _chunk_sims(q, g, chunks)):
         n_rel = counts[ql[rows]]
         ar = torch.arange(int(n_rel.max()), device=q.device)
         valid = ar[None] < n_rel[:, None]
         cols = by_label[(starts[ql[rows]][:, None] + ar[None]).clamp(max=len(g)-1)]  # relevant gallery indices
         if top: ranks, valid = torch.arange(1, top+1, device=q.device).expand(len(rows), -1), _top_hits(sims, gl, ql[rows], top)
+        elif lib is not None: yield _native_ranks(lib, sims, cols, valid, n_rel), n_rel; continue
         else: ranks = _items_above(sims, cols, valid, bins, buf) + 1
         yield ranks.masked_fill(~valid, big).sort(dim=1).values, n_rel
 

@@ -98,3 +98,31 @@ def test_top_k_only_metrics_match_the_full_path():
     fast = retrieval_metrics(q, ql, g, gl, ks=(1, 5, 15, 60), chunk_elems=1000, metrics=('Prec@k', 'P@k'))
     assert set(fast) == {k for k in full if k.startswith(('Prec@', 'P@'))} | {'queries', 'skipped'}
     for k in fast: assert fast[k] == full[k], (k, fast[k], full[k])
+
+_BUILD = """
+import json, os, sys, torch
+from syncdr.metrics import native_counter, retrieval_metrics
+g = torch.Generator().manual_seed(0)
+q, gal = torch.randint(-2, 3, (60, 6), generator=g).double(), torch.randint(-2, 3, (200, 6), generator=g).double()  # many exact ties
+ql, gl = torch.randint(0, 6, (60,), generator=g), torch.randint(0, 6, (200,), generator=g)
+print(json.dumps(dict(native=native_counter() is not None, metrics=dict(retrieval_metrics(q, ql, gal, gl, chunk_elems=999)))))
+"""
+
+def _build_run(env, cwd):
+    import json, os, subprocess, sys
+    r = subprocess.run([sys.executable, '-c', _BUILD], env={**os.environ, 'HF_HUB_OFFLINE': '1', **env}, cwd=cwd, capture_output=True, text=True, check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+def test_compiled_counting_builds_once_and_falls_back(tmp_path):
+    "Processes building the kernel into one empty cache at once all load it; without a compiler, or when disabled, the torch ops give the same metrics."
+    import shutil, subprocess, sys, os, json
+    no_cc = _build_run({'SYNCDR_CACHE': str(tmp_path/'empty'), 'CC': str(tmp_path/'no-such-compiler')}, tmp_path)
+    off = _build_run({'SYNCDR_NO_NATIVE': '1'}, tmp_path)
+    assert not no_cc['native'] and not off['native'] and no_cc['metrics'] == off['metrics']
+    if not shutil.which(os.environ.get('CC', 'cc')): return  # no compiler here: the torch ops above are what this machine runs
+    cache = tmp_path/'cache'
+    procs = [subprocess.Popen([sys.executable, '-c', _BUILD], env={**os.environ, 'SYNCDR_CACHE': str(cache)}, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    assert all(p.returncode == 0 for p in procs) and all(o['native'] for o in outs)
+    assert len(list(cache.glob('ranks-*.so'))) == 1 and not [p for p in cache.iterdir() if p.is_dir()]  # one library, no leftovers
+    assert all(o['metrics'] == off['metrics'] for o in outs)  # the compiled counting and the torch ops agree exactly
