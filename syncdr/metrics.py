@@ -32,8 +32,9 @@ void ranks_{T}(const {T}* sims, long long m, long long n, const {T}* rel, const 
       for (long long k = nr; k < R; k++) o[k] = n + 1;                 /* padding, as the torch path */
       if (nr == 0) continue;
       {T} lo = t[0], hi = t[nr - 1], sc = hi > lo ? ({T})(B - 1) / (hi - lo) : ({T})1e6, top = ({T})(B + 1);
+      if (!(sc < ({T})1e30)) sc = ({T})1e30;                             /* finite: 0 * inf would be NaN */
       for (long long b = 0; b <= B + 2; b++) {                      /* tab[b]: relevant items in bins below b */
-        while (j < nr) { {T} f = (t[j] - lo) * sc + 1; f = f < 0 ? 0 : f; f = f > top ? top : f; if ((int)f >= b) break; j++; }
+        while (j < nr) { {T} f = (t[j] - lo) * sc + 1; f = f >= 0 ? f : 0; f = f <= top ? f : top; if ((int)f >= b) break; j++; }
         tab[b] = (int)j;
       }
       for (long long b = 0; b <= B + 1; b++) if (tab[b + 1] > tab[b]) tab[b] |= flag;  /* the bin holds relevant items */
@@ -41,7 +42,7 @@ void ranks_{T}(const {T}* sims, long long m, long long n, const {T}* rel, const 
       for (long long i0 = 0; i0 < n; i0 += 4096) {
         int len = n - i0 < 4096 ? (int)(n - i0) : 4096, na = 0;
         const {T} *x = s + i0;
-        for (int i = 0; i < len; i++) { {T} f = (x[i] - lo) * sc + 1; f = f < 0 ? 0 : f; f = f > top ? top : f; bin[i] = (int)f; }
+        for (int i = 0; i < len; i++) { {T} f = (x[i] - lo) * sc + 1; f = f >= 0 ? f : 0; f = f <= top ? f : top; bin[i] = (int)f; }
         for (int i = 0; i < len; i++) {                               /* above the relevant items of lower bins */
           int v = tab[bin[i]];
           D[v & mask]++; amb[na] = i; na += v >> 30;
