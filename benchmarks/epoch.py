@@ -22,7 +22,7 @@ from syncdr.splits import split_tree, split_disjoint
 from syncdr.test_utils import make_image_tree
 from syncdr.translate.engine import generate, IdentityTranslator
 from train_step import entropy_topk                        # the reference's CDS entropy, as benchmarks/train_step.py
-from retrieval import reference as reference_retrieval     # sklearn cosine + per-k argsort, as benchmarks/retrieval.py
+from retrieval import reference as reference_retrieval, _sync  # sklearn cosine + per-k argsort, as benchmarks/retrieval.py; GPU sync
 
 SRC, TGT = 'clipart', 'painting'
 
@@ -35,10 +35,6 @@ def make_data(root:Path, classes:int, per_class:int, size:int) -> Path:
     for s, t, split in ((SRC, TGT, 'train_cls_disjoint1'), (TGT, SRC, 'train_cls_disjoint2')):
         generate(IdentityTranslator(), root/'lists'/f'{s}_{split}.txt', root/'syn', s, t, batch_size=64, show_progress=False)
     return root
-
-def _sync():
-    "Wait for queued GPU work, so that a timestamp means what it says."
-    if torch.cuda.is_available(): torch.cuda.synchronize()
 
 # --- ours: the real learner, timed by two callbacks (one first, one last in every event) ---------------------------
 

@@ -37,6 +37,7 @@ def bound(q, g):
     return s.topk(15, dim=1)
 
 def _sync():
+    "Wait for queued GPU work, so that a timestamp means what it says."
     if torch.cuda.is_available(): torch.cuda.synchronize()
 
 def timed(f, *a, **kw):

@@ -15,7 +15,8 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['set_seed', 'default_device', 'distributed', 'rank_world', 'join_process_group', 'all_gather_cat', 'atomic_path',
            'atomic_write_text', 'atomic_write_json', 'SyncdrError', 'first_few', 'markdown_table', 'check_writable',
-           'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint', 'load_checkpoint', 'progress']
+           'get_rng_states', 'set_rng_states', 'to_plain', 'save_checkpoint', 'load_checkpoint', 'cache_dir',
+           'progress']
 
 # %% ../nbs/00_core.ipynb #3dcf35a2
 def set_seed(seed:int=42, # seed for Python, NumPy and torch (CPU and CUDA)
@@ -162,6 +163,13 @@ def load_checkpoint(path:str|Path, map_location='cpu') -> dict:
     if not path.is_file(): raise SyncdrError(f"checkpoint not found: {path}")
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e: raise SyncdrError(f"cannot load checkpoint {path}: {e}") from None
+
+# %% ../nbs/00_core.ipynb #db54655f
+def cache_dir(cache:str|Path|None=None) -> Path:
+    "syncdr's cache folder: `cache`, else `$SYNCDR_CACHE`, else `$XDG_CACHE_HOME/syncdr`, else `~/.cache/syncdr`."
+    if cache is not None: return Path(cache)
+    if os.environ.get('SYNCDR_CACHE'): return Path(os.environ['SYNCDR_CACHE'])
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'syncdr'
 
 # %% ../nbs/00_core.ipynb #123d4154
 def progress(items, show:bool=True, **kwargs):

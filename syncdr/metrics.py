@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .core import SyncdrError
+from .core import SyncdrError, cache_dir
 
 # %% auto #0
 __all__ = ['METRICS', 'COUNTS', 'native_counter', 'RetrievalReport', 'retrieval_metrics', 'cmc', 'CrossDomainReport',
@@ -62,16 +62,13 @@ void ranks_{T}(const {T}* sims, long long m, long long n, const {T}* rel, const 
 }
 """
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get('SYNCDR_CACHE') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'syncdr')
-
 @functools.cache
 def native_counter():
     "The compiled counting kernel (a `ctypes` library), built on first use and cached; None where it cannot be built or `SYNCDR_NO_NATIVE` is set."
     if os.environ.get('SYNCDR_NO_NATIVE'): return None
     src = '#include <stdlib.h>\n' + ''.join(_RANKS_C.replace('{T}', t) for t in ('float', 'double'))
     tag = hashlib.sha256(f'{src}{sys.platform}{platform.machine()}'.encode()).hexdigest()[:16]
-    so = _cache_dir()/f'ranks-{tag}.so'
+    so = cache_dir()/f'ranks-{tag}.so'
     try:
         if not so.exists():
             so.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +87,7 @@ def native_counter():
 def _native_ranks(lib, sims, cols, valid, n_rel, per_item:int=20, max_bins:int=4096):
     "What `_relevant_ranks` yields for a chunk (ascending ranks of each row's relevant items, padded with gallery size + 1), counted by the compiled kernel."
     m, n = sims.shape
+    sims = sims.contiguous()  # the kernel walks rows of `n` (a no-op for the chunks `_chunk_sims` yields)
     t, o = sims.gather(1, cols).masked_fill(~valid, float('inf')).flip(1).sort(dim=1, stable=True)  # cols ascend: ties end higher index first
     c = cols.flip(1).gather(1, o)
     out, nr, p = torch.empty_like(cols), n_rel.long().contiguous(), ctypes.c_void_p

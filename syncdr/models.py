@@ -11,14 +11,14 @@ from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import SyncdrError, set_seed, atomic_path, atomic_write_json, progress
+from .core import SyncdrError, set_seed, atomic_path, atomic_write_json, progress, cache_dir
 from .data import train_transform, small_train_transform, eval_transform, IMAGENET_STATS
 from .datasets import make_glyphs
 
 # %% auto #0
 __all__ = ['OWN_ARCHS', 'TRAIN_AUGMENTS', 'TinyNet', 'SmallNet', 'clip_visual', 'create_backbone', 'Embedder', 'resolve_weights',
            'load_state', 'load_backbone_weights', 'create_embedder', 'backbone_transforms', 'zero_shot_embedder',
-           'cache_dir', 'pretrain_glyphs']
+           'pretrain_glyphs']
 
 # %% ../nbs/06_models.ipynb #acabd479
 class TinyNet(nn.Sequential):
@@ -226,13 +226,6 @@ def zero_shot_embedder(arch:str='resnet50', # as for `create_backbone`
                        weights:str|Path|None='auto') -> Embedder: # as for `create_embedder`
     "The frozen, headless, L2-normalised embedder of a pretrained backbone, in eval mode: a retrieval baseline."
     return create_embedder(arch, weights, pooled=True).eval().requires_grad_(False)
-
-# %% ../nbs/06_models.ipynb #db54655f
-def cache_dir(cache:str|Path|None=None) -> Path:
-    "syncdr's cache folder: `cache`, else `$SYNCDR_CACHE`, else `$XDG_CACHE_HOME/syncdr`, else `~/.cache/syncdr`."
-    if cache is not None: return Path(cache)
-    if os.environ.get('SYNCDR_CACHE'): return Path(os.environ['SYNCDR_CACHE'])
-    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'syncdr'
 
 # %% ../nbs/06_models.ipynb #62e79bd4
 def _glyph_tensors(n_per_class, size, seed):
